@@ -1,0 +1,98 @@
+# postern: a drop-in sendmail that relays over SMTP.
+.POSIX:
+
+include config.mk
+
+LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/conn.o \
+	src/deliver.o src/err.o src/log.o src/msg.o src/smtp.o \
+	src/smtp_reply.o
+OBJ = src/main.o $(LIBOBJ)
+LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/conn.c \
+	src/deliver.c src/err.c src/log.c src/msg.c src/smtp.c \
+	src/smtp_reply.c
+HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
+	include/postern/config.h include/postern/conn.h \
+	include/postern/deliver.h include/postern/err.h \
+	include/postern/log.h include/postern/msg.h include/postern/smtp.h
+UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
+	tests/unit/t_config tests/unit/t_msg tests/unit/t_smtp_reply
+
+all: postern
+
+.SUFFIXES: .c .o
+.c.o:
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(OBJ): $(HDR) config.mk
+
+libpostern.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+postern: src/main.o libpostern.a
+	$(CC) $(LDFLAGS) -o $@ src/main.o libpostern.a $(LIBS)
+
+$(UNIT): libpostern.a tests/unit/t.h
+tests/unit/t_addr: tests/unit/t_addr.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_addr.c libpostern.a $(LIBS)
+tests/unit/t_buf: tests/unit/t_buf.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_buf.c libpostern.a $(LIBS)
+tests/unit/t_cli: tests/unit/t_cli.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_cli.c libpostern.a $(LIBS)
+tests/unit/t_config: tests/unit/t_config.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_config.c libpostern.a $(LIBS)
+tests/unit/t_msg: tests/unit/t_msg.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_msg.c libpostern.a $(LIBS)
+tests/unit/t_smtp_reply: tests/unit/t_smtp_reply.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp_reply.c libpostern.a $(LIBS)
+
+# Install what building and testing need (Debian packages, as root).
+deps:
+	sh tests/deps.sh
+
+check: deps postern $(UNIT)
+	sh tests/run . 
+
+# The whole suite built with ASan and UBSan, in its own directory.
+ASAN = build/asan
+check-asan: deps
+	mkdir -p $(ASAN)/tests/unit
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $(ASAN)/postern \
+	    src/main.c $(LIBSRC) $(LIBS)
+	for t in $(UNIT); do \
+	    $(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $(ASAN)/$$t \
+	    $$t.c $(LIBSRC) $(LIBS) || exit 1; done
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    sh tests/run $(ASAN)
+
+demo: deps postern
+	sh tests/demo.sh
+
+bench: deps postern
+	sh bench/run.sh
+
+install: postern
+	mkdir -p $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(LIBDIR_SENDMAIL) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
+	cp postern $(DESTDIR)$(SBINDIR)/postern
+	chmod 755 $(DESTDIR)$(SBINDIR)/postern
+	ln -sf postern $(DESTDIR)$(SBINDIR)/sendmail
+	ln -sf $(SBINDIR)/postern $(DESTDIR)$(LIBDIR_SENDMAIL)/sendmail
+	ln -sf $(SBINDIR)/postern $(DESTDIR)$(BINDIR)/mailq
+	ln -sf $(SBINDIR)/postern $(DESTDIR)$(BINDIR)/newaliases
+	cp man/postern.8 $(DESTDIR)$(MANDIR)/man8/postern.8
+	cp man/postern.ini.5 $(DESTDIR)$(MANDIR)/man5/postern.ini.5
+	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/postern.ini ]; then \
+	    cp contrib/postern.ini.example $(DESTDIR)$(SYSCONFDIR)/postern.ini; \
+	    chmod 644 $(DESTDIR)$(SYSCONFDIR)/postern.ini; fi
+
+format:
+	clang-format -i src/*.c include/postern/*.h tests/unit/*.c
+
+clean:
+	rm -f postern libpostern.a $(OBJ) $(UNIT)
+	rm -rf build
+
+.PHONY: all deps check check-asan demo bench install format clean

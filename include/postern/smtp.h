@@ -1,0 +1,112 @@
+/*
+ * smtp.h: the SMTP client (RFC 5321) and its reply parser.
+ *
+ * smtp_open() connects to the first host of a failover list that answers,
+ * reads the greeting and sends EHLO (HELO when EHLO is refused).
+ * smtp_send() runs one transaction: MAIL, RCPT..., DATA pipelined when the
+ * server offers PIPELINING, then the data from a callback, then the dot.
+ * Several transactions may run on one session.
+ */
+#ifndef POSTERN_SMTP_H
+#define POSTERN_SMTP_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct err;
+struct conn;
+struct config_server;
+
+#define SMTP_LINE_MAX	 2048	/* longest reply line accepted */
+#define SMTP_REPLY_LINES 100	/* most lines in one reply */
+#define SMTP_TEXT_MAX	 4096	/* joined reply text kept */
+
+/* One reply, possibly multi-line; text lines joined by "\n". */
+struct smtp_reply {
+	int	 code;			/* 3 digits */
+	char	 enh[16];		/* "5.1.1" when present, else "" */
+	char	 text[SMTP_TEXT_MAX];	/* without code and separators */
+	size_t	 nlines;
+	int	 done;			/* the last line has been seen */
+};
+
+/*
+ * Reply parser: feed one line at a time (without CRLF).  Returns 0 and
+ * sets r->done on the last line; -1 with ERR_TEMP for a malformed line,
+ * a code that changes between lines, or more than SMTP_REPLY_LINES lines.
+ */
+void	 smtp_reply_init(struct smtp_reply *);
+int	 smtp_reply_feed(struct smtp_reply *, const char *, size_t,
+	    struct err *);
+
+/* Server capabilities from the EHLO reply. */
+struct smtp_caps {
+	int			 esmtp;		/* EHLO accepted */
+	int			 pipelining;
+	int			 eightbitmime;
+	int			 smtputf8;
+	int			 dsn;
+	int			 size;		/* SIZE offered */
+	unsigned long long	 size_max;	/* 0: no limit given */
+	int			 starttls;
+	int			 enhancedstatuscodes;
+	char			 auth[256];	/* mechanisms, space-separated */
+};
+/* Parse the EHLO reply's text (lines after the first) into caps. */
+void	 smtp_caps_parse(struct smtp_caps *, const struct smtp_reply *);
+
+struct smtp_envelope {
+	const char		*sender;	/* "" for the null sender */
+	char			**rcpts;
+	size_t			 nrcpts;
+	const char		*notify;	/* DSN NOTIFY=, or NULL */
+	const char		*ret;		/* DSN RET=, or NULL */
+	const char		*envid;		/* DSN ENVID=, or NULL */
+	int			 eightbit;	/* BODY=8BITMIME if offered */
+	int			 sevenbit;	/* -B 7BIT: BODY=7BIT if offered */
+	int			 smtputf8;	/* addresses need SMTPUTF8 */
+	unsigned long long	 size;		/* SIZE= estimate, octets */
+};
+
+/* What one recipient got. */
+struct smtp_rcpt {
+	int	 code;		/* RCPT reply; 0 if never sent */
+	char	 enh[16];
+	char	 text[256];	/* sanitised */
+};
+
+struct smtp_opts {
+	const char	*helo;		/* EHLO name */
+	int		 timeout;	/* seconds */
+	int		 verbose;	/* transcript to stderr */
+	int		 partial;	/* deliver to the accepted recipients */
+};
+
+/* Writes the message data (CRLF lines, dot-stuffed, no final dot). */
+typedef int smtp_data_fn(void *arg, struct conn *, struct err *);
+
+struct smtp_session;
+
+int	 smtp_open(struct smtp_session **, const struct config_server *,
+	    const struct smtp_opts *, struct err *);
+/*
+ * One transaction.  rcpt receives one entry per envelope recipient.
+ * Returns 0 when the server accepted the data for at least the recipients
+ * marked 2xx (all of them unless opts->partial).  On failure the class
+ * says why: ERR_TEMP for 4xx, timeouts and lost connections; ERR_NOUSER
+ * when every recipient was refused with 550, 551 or 553; ERR_UNAVAIL for
+ * any other permanent refusal; err->code/enh carry the server's reply.
+ */
+int	 smtp_send(struct smtp_session *, const struct smtp_envelope *,
+	    struct smtp_rcpt *, smtp_data_fn *, void *, struct err *);
+/* QUIT (best effort) and close. */
+void	 smtp_close(struct smtp_session *);
+/* "host[address]:port" of the connected server. */
+const char *smtp_relay(const struct smtp_session *);
+const struct smtp_caps *smtp_caps(const struct smtp_session *);
+
+/* --serverinfo: connect, print greeting and capabilities, QUIT. */
+int	 smtp_serverinfo(const struct config_server *,
+	    const struct smtp_opts *, FILE *, struct err *);
+
+#endif
