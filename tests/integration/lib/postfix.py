@@ -1,0 +1,328 @@
+"""A private Postfix instance on loopback, for integration tests.
+
+Everything lives under one temporary directory: its own config_directory
+(main.cf, master.cf), queue_directory, data_directory, maillog_file and the
+Maildir that the virtual(8) agent delivers to.  The system's /etc/postfix is
+never read (beyond the packaged meta files) nor written.  Needs root, since
+`postfix start` does.
+
+    with PrivatePostfix() as pf:          # started, port answering
+        ... connect to 127.0.0.1:pf.port, mail to anyone@example.test
+        msgs = pf.wait_messages(1)        # Maildir files, as bytes
+
+Standalone: postfix.py start  (prints "port N dir D", leaves it running)
+            postfix.py stop D
+"""
+
+import os
+import pwd
+import grp
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+DOMAIN = "example.test"
+POSTFIX = "/usr/sbin/postfix"
+
+# Every service Postfix needs to accept, queue and deliver locally; no
+# chroot (the packaged master.cf chroots most services into the queue dir).
+MASTER_CF = """\
+{listen} inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+MAIN_CF = """\
+compatibility_level = 3.6
+config_directory = {etc}
+queue_directory = {queue}
+data_directory = {data}
+maillog_file = {maillog}
+maillog_file_prefixes = {base}
+myhostname = mx.{domain}
+mydomain = {domain}
+myorigin = $mydomain
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+mydestination =
+relayhost =
+relay_domains =
+alias_maps =
+alias_database =
+local_recipient_maps =
+virtual_mailbox_domains = {domain}
+virtual_transport = virtual
+virtual_mailbox_base = {mail}
+virtual_mailbox_maps = static:box/
+virtual_uid_maps = static:{uid}
+virtual_gid_maps = static:{gid}
+virtual_minimum_uid = 1
+virtual_mailbox_limit = 0
+message_size_limit = 52428800
+smtpd_banner = $myhostname ESMTP
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtputf8_enable = yes
+biff = no
+append_dot_mydomain = no
+readme_directory = no
+shlib_directory = /usr/lib/postfix
+# Deliver at once, and do not let a failed test leave retries behind.
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
+in_flow_delay = 0
+smtpd_error_sleep_time = 0
+# Never touch the headers of what postern sends: the tests compare them.
+local_header_rewrite_clients =
+"""
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _port_answers(port, timeout=1.0):
+    """True when something on 127.0.0.1:port sends a 220 greeting."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.settimeout(timeout)
+            data = s.recv(512)
+            try:
+                s.sendall(b"QUIT\r\n")
+            except OSError:
+                pass
+            return data.startswith(b"220")
+    except OSError:
+        return False
+
+
+class PostfixError(Exception):
+    pass
+
+
+class PrivatePostfix:
+    def __init__(self, base=None, port=None):
+        self.owned_base = base is None
+        self.base = base or tempfile.mkdtemp(prefix="postern-pf-")
+        self.port = port or free_port()
+        self.etc = os.path.join(self.base, "etc")
+        self.queue = os.path.join(self.base, "queue")
+        self.data = os.path.join(self.base, "data")
+        self.mail = os.path.join(self.base, "mail")
+        self.maillog = os.path.join(self.base, "maillog")
+        self.maildir = os.path.join(self.mail, "box")
+        self.started = False
+        self.start_seconds = None
+
+    # -- setup ---------------------------------------------------------
+
+    def _write_config(self):
+        if os.geteuid() != 0:
+            raise PostfixError("a private Postfix needs root")
+        if not os.access(POSTFIX, os.X_OK):
+            raise PostfixError("%s not installed (tests/deps.sh)" % POSTFIX)
+        pf = pwd.getpwnam("postfix")
+        try:
+            nobody = pwd.getpwnam("nobody")
+            uid, gid = nobody.pw_uid, nobody.pw_gid
+        except KeyError:
+            uid, gid = pf.pw_uid, pf.pw_gid
+        # Postfix's daemons (user postfix) must traverse every component.
+        os.chmod(self.base, 0o755)
+        for d in (self.etc, self.queue, self.mail):
+            os.makedirs(d, exist_ok=True)
+            os.chmod(d, 0o755)
+        os.makedirs(self.data, exist_ok=True)
+        os.chown(self.data, pf.pw_uid, pf.pw_gid)
+        os.chmod(self.data, 0o700)
+        os.chown(self.mail, uid, gid)
+        with open(os.path.join(self.etc, "main.cf"), "w") as f:
+            f.write(MAIN_CF.format(etc=self.etc, queue=self.queue,
+                                   data=self.data, maillog=self.maillog,
+                                   mail=self.mail, domain=DOMAIN, base=self.base,
+                                   uid=uid, gid=gid))
+        with open(os.path.join(self.etc, "master.cf"), "w") as f:
+            f.write(MASTER_CF.format(listen="127.0.0.1:%d" % self.port))
+        # The packaged dynamic map registry; without it Postfix warns.
+        dm = "/etc/postfix/dynamicmaps.cf"
+        if os.path.exists(dm):
+            shutil.copy(dm, os.path.join(self.etc, "dynamicmaps.cf"))
+        self.uid, self.gid = uid, gid
+
+    def _postfix(self, *args, check=True, timeout=60):
+        env = dict(os.environ)
+        env.pop("MAIL_CONFIG", None)
+        p = subprocess.run([POSTFIX, "-c", self.etc] + list(args),
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, env=env,
+                           timeout=timeout)
+        out = p.stdout.decode("utf-8", "replace")
+        if check and p.returncode != 0:
+            raise PostfixError("postfix %s failed (%d): %s\n%s" % (
+                " ".join(args), p.returncode, out.strip(), self.log_tail()))
+        return out
+
+    def log_tail(self, n=30):
+        try:
+            with open(self.maillog, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").splitlines()
+            return "\n".join(lines[-n:])
+        except OSError:
+            return "(no maillog)"
+
+    def start(self, wait=30.0):
+        t0 = time.monotonic()
+        self._write_config()
+        # Queue directories with the right owners and modes.  Warnings
+        # (e.g. about /tmp's permissions) are expected and not fatal.
+        self._postfix("set-permissions", check=False)
+        self._postfix("check", check=False)
+        self._postfix("start")
+        self.started = True
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if _port_answers(self.port):
+                self.start_seconds = time.monotonic() - t0
+                return self
+            time.sleep(0.1)
+        tail = self.log_tail()
+        self.stop()
+        raise PostfixError("private Postfix did not answer on port %d "
+                           "within %.0fs\n%s" % (self.port, wait, tail))
+
+    def stop(self):
+        if self.started:
+            try:
+                self._postfix("stop", check=False)
+            except (OSError, subprocess.SubprocessError):
+                pass
+            self._wait_master_gone()
+            self.started = False
+        if self.owned_base and not os.environ.get("POSTERN_KEEP_TMP"):
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    def _wait_master_gone(self, wait=10.0):
+        pidfile = os.path.join(self.queue, "pid", "master.pid")
+        try:
+            with open(pidfile) as f:
+                pid = int(f.read().strip())
+        except (OSError, ValueError):
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        # Our own master process, found by its pid file: make sure it dies.
+        try:
+            self._postfix("abort", check=False)
+        except (OSError, subprocess.SubprocessError):
+            pass
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    # -- what arrived --------------------------------------------------
+
+    def message_files(self):
+        new = os.path.join(self.maildir, "new")
+        try:
+            names = sorted(os.listdir(new))
+        except OSError:
+            return []
+        return [os.path.join(new, n) for n in names]
+
+    def take_messages(self):
+        """Return the delivered messages (bytes) and remove them."""
+        out = []
+        for p in self.message_files():
+            with open(p, "rb") as f:
+                out.append(f.read())
+            os.unlink(p)
+        return out
+
+    def wait_messages(self, n, timeout=20.0):
+        """Wait for n delivered messages; return (and remove) them all."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.message_files()) >= n:
+                return self.take_messages()
+            time.sleep(0.05)
+        return self.take_messages()
+
+
+def strip_added_headers(msg):
+    """Remove the trace headers Postfix prepends on delivery."""
+    drop = (b"return-path:", b"delivered-to:", b"received:",
+            b"x-original-to:")
+    lines = msg.split(b"\n")
+    i = 0
+    out_start = 0
+    # The added headers are on top; each may be folded.
+    while i < len(lines):
+        line = lines[i]
+        if line.lower().startswith(drop):
+            i += 1
+            while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+                i += 1
+            out_start = i
+            continue
+        break
+    return b"\n".join(lines[out_start:])
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[1] == "start":
+        pf = PrivatePostfix(base=tempfile.mkdtemp(prefix="postern-pf-"))
+        pf.owned_base = False
+        pf.start()
+        print("port %d dir %s (%.2fs)" % (pf.port, pf.base, pf.start_seconds))
+        return 0
+    if len(argv) == 3 and argv[1] == "stop":
+        pf = PrivatePostfix(base=argv[2])
+        pf.owned_base = False
+        pf.started = True
+        pf.stop()
+        return 0
+    sys.stderr.write("usage: postfix.py start | stop DIR\n")
+    return 64
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
