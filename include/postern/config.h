@@ -15,7 +15,7 @@
 
 struct err;
 
-#define CONFIG_PATH	"/etc/postern.ini"
+#define CONFIG_PATH "/etc/postern.ini"
 
 enum config_delivery {
 	CONFIG_REMOTE = 0,
@@ -23,56 +23,66 @@ enum config_delivery {
 };
 
 struct config_host {
-	char	*host;		/* name, IPv4 or IPv6 literal (no brackets) */
-	char	*port;		/* service, as text for getaddrinfo */
+	char *host; /* name, IPv4 or IPv6 literal (no brackets) */
+	char *port; /* service, as text for getaddrinfo */
 };
 
 /* [local] and [remote]: where to connect and how. */
 struct config_server {
-	struct config_host	*hosts;		/* failover list, in order */
-	size_t			 nhosts;
-	char			*port;		/* default port for the list */
-	int			 timeout;	/* seconds, connect and each wait */
-	char			*helo;		/* NULL: the host's FQDN */
+	struct config_host *hosts; /* failover list, in order */
+	size_t nhosts;
+	char *port; /* default port for the list */
+	int timeout; /* seconds, connect and each wait */
+	char *helo; /* NULL: the host's FQDN */
 };
 
 struct config {
-	char			*path;
+	char *path;
 
 	/* [delivery] */
-	enum config_delivery	 delivery;
-	int			 partial_delivery;
+	enum config_delivery delivery;
+	int partial_delivery;
 
-	struct config_server	 local;		/* [local] */
-	struct config_server	 remote;	/* [remote] */
+	struct config_server local; /* [local] */
+	struct config_server remote; /* [remote] */
 
 	/* [sender] */
-	char			*sender_address; /* as written, or NULL */
-	char			*sender_name;	/* its display name, or NULL */
-	char			*sender_spec;	/* its addr-spec, or NULL */
-	int			 send_as_user;
-	char			*domain;	/* resolved: ini, mailname, FQDN */
+	char *sender_address; /* as written, or NULL */
+	char *sender_name; /* its display name, or NULL */
+	char *sender_spec; /* its addr-spec, or NULL */
+	int send_as_user;
+	char *domain; /* resolved: ini, mailname, FQDN */
 
 	/* [aliases] */
-	struct addr_alias	*aliases;
-	size_t			 naliases;
-	char			*alias_default;
+	struct addr_alias *aliases;
+	size_t naliases;
+	char *alias_default;
 
 	/* [log] */
-	char			*log_file;	/* NULL: none */
-	int			 log_syslog;	/* default 1 */
+	char *log_file; /* NULL: none */
+	int log_syslog; /* default 1 */
 };
 
 /* Read path (CONFIG_PATH when NULL) into *cfg, defaults applied. */
-int	 config_load(const char *path, struct config *, struct err *);
+int config_load(const char *path, struct config *, struct err *);
 /* Defaults only, for modes that need no file (e.g. --version). */
-void	 config_defaults(struct config *);
+void config_defaults(struct config *);
 /* The server the delivery mode selects. */
 const struct config_server *config_server(const struct config *);
 /* The alias/qualification rules, for addr_rewrite(). */
-void	 config_rewrite(const struct config *, struct addr_rewrite *);
+void config_rewrite(const struct config *, struct addr_rewrite *);
 /* --check: the effective settings, secrets masked, in ini form. */
-void	 config_print(const struct config *, FILE *);
-void	 config_free(struct config *);
+void config_print(const struct config *, FILE *);
+void config_free(struct config *);
+
+/*
+ * The qualifying domain when [sender] domain is not set: the first line of
+ * /etc/mailname when it holds a host name, else the host's FQDN
+ * (gethostname + getaddrinfo AI_CANONNAME), else its bare name.  Malloc'd;
+ * NULL only when memory runs out.
+ */
+char *config_default_domain(void);
+/* Tests only: read this file instead of /etc/mailname (NULL: restore). */
+void config_set_mailname_path(const char *);
 
 #endif

@@ -1,0 +1,491 @@
+/*
+ * config.c: the ini file, read with libinih into typed settings.
+ *
+ * Every known key is one row of cfg_keys: its section, name, type, where
+ * it lives in struct config and its default as text.  Defaults, parsing,
+ * --check output and freeing all walk that table, so a new key (TLS,
+ * auth, queue) is one row plus its field.  Anything not in the table is an
+ * error: a key that postern does not know must never look accepted.
+ *
+ * Debian's libinih is built without INI_HANDLER_LINENO, so the handler
+ * never learns the line number.  We feed inih through our own reader
+ * (one whole line per call) and count lines there; inih counts one line
+ * per reader call too, so its own syntax-error numbers agree with ours.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <ini.h>
+
+#include "postern/addr.h"
+#include "postern/config.h"
+#include "config_int.h"
+#include "postern/err.h"
+
+#define CONFIG_LINE_MAX 4096 /* longest line we read before inih */
+#define CONFIG_VALUE_SHOWN 64 /* value bytes quoted in an error */
+
+static const char *const cfg_delivery_names[] = { "remote", "local", NULL };
+
+#define CFG_SRV(s, f)                                                          \
+	offsetof(struct config, s) + offsetof(struct config_server, f)
+
+/* The keys.  Rows of one section stay together: --check prints in order. */
+static const struct cfg_key cfg_keys[] = {
+	{ "delivery", "mode", CFG_ENUM, offsetof(struct config, delivery),
+	    "remote", 0, 0, cfg_delivery_names, 0 },
+	{ "delivery", "partial_delivery", CFG_BOOL,
+	    offsetof(struct config, partial_delivery), "no", 0, 0, NULL, 0 },
+
+	{ "local", "host", CFG_HOSTS, offsetof(struct config, local),
+	    "127.0.0.1", 0, 0, NULL, 0 },
+	{ "local", "port", CFG_PORT, CFG_SRV(local, port), "25", 0, 0, NULL,
+	    0 },
+	{ "local", "timeout", CFG_INT, CFG_SRV(local, timeout), "60", 1, 3600,
+	    NULL, 0 },
+	{ "local", "helo", CFG_NAME, CFG_SRV(local, helo), NULL, 0, 0, NULL,
+	    0 },
+
+	{ "remote", "host", CFG_HOSTS, offsetof(struct config, remote), NULL, 0,
+	    0, NULL, 0 },
+	{ "remote", "port", CFG_PORT, CFG_SRV(remote, port), "25", 0, 0, NULL,
+	    0 },
+	{ "remote", "timeout", CFG_INT, CFG_SRV(remote, timeout), "60", 1, 3600,
+	    NULL, 0 },
+	{ "remote", "helo", CFG_NAME, CFG_SRV(remote, helo), NULL, 0, 0, NULL,
+	    0 },
+
+	{ "sender", "address", CFG_SENDER, 0, NULL, 0, 0, NULL, 0 },
+	{ "sender", "send_as_user", CFG_BOOL,
+	    offsetof(struct config, send_as_user), "no", 0, 0, NULL, 0 },
+	/* No default text: resolved at load time (mailname, FQDN). */
+	{ "sender", "domain", CFG_NAME, offsetof(struct config, domain), NULL,
+	    0, 0, NULL, 0 },
+
+	{ "log", "file", CFG_PATH, offsetof(struct config, log_file), NULL, 0,
+	    0, NULL, 0 },
+	{ "log", "syslog", CFG_BOOL, offsetof(struct config, log_syslog), "yes",
+	    0, 0, NULL, 0 },
+};
+
+#define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+
+/* State of one config_load() while inih runs. */
+struct cfg_ctx {
+	struct config *cfg;
+	FILE *fp;
+	int line; /* lines handed to inih so far */
+	int errline; /* line of the first error, 0: none */
+	struct err *err;
+	int seen[CFG_NKEYS]; /* line each key was set on */
+	int nsecret; /* secrets set from the file */
+};
+
+const struct cfg_key *
+cfg_key_table(size_t *n)
+{
+	*n = CFG_NKEYS;
+	return cfg_keys;
+}
+
+/* Record the first error at the current line; later ones are noise. */
+static int cfg_fail(struct cfg_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+cfg_fail(struct cfg_ctx *c, const char *fmt, ...)
+{
+	char msg[ERR_TEXT_MAX];
+	va_list ap;
+
+	if (c->errline != 0)
+		return 0;
+	c->errline = c->line;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	err_set(c->err, ERR_CONFIG, "%s:%d: %s", c->cfg->path, c->line, msg);
+	return 0;
+}
+
+/*
+ * Optimal-string-alignment distance (Levenshtein plus transposition of
+ * neighbours, so "prot" is one edit from "port"), case-insensitive.
+ * Names longer than 32 bytes get no suggestion.
+ */
+static size_t
+cfg_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[33][33], best;
+
+	if (la > 32 || lb > 32)
+		return (size_t)-1;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			int same = tolower((unsigned char)a[i - 1]) ==
+			    tolower((unsigned char)b[j - 1]);
+
+			best = d[i - 1][j - 1] + (same ? 0 : 1);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 &&
+			    tolower((unsigned char)a[i - 1]) ==
+				tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) ==
+				tolower((unsigned char)b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+/* Keep cand as the suggestion when it is closer than the best so far. */
+static void
+cfg_nearer(const char *word, const char *cand, const char **best, size_t *bestd)
+{
+	size_t d = cfg_distance(word, cand);
+
+	/* At most two edits, and never "everything changed" for short words. */
+	if (d <= 2 && d < strlen(word) && d < *bestd) {
+		*best = cand;
+		*bestd = d;
+	}
+}
+
+static int
+cfg_section_known(const char *name)
+{
+	size_t i;
+
+	if (strcasecmp(name, "aliases") == 0)
+		return 1;
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (strcasecmp(cfg_keys[i].section, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* name, cut and made printable for an error line. */
+static const char *
+cfg_shown(char *dst, size_t dstsz, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > CONFIG_VALUE_SHOWN) {
+		err_sanitize(dst, dstsz, name, CONFIG_VALUE_SHOWN);
+		if (strlen(dst) + 4 <= dstsz)
+			memcpy(dst + strlen(dst), "...", 4);
+		return dst;
+	}
+	return err_sanitize(dst, dstsz, name, n);
+}
+
+/*
+ * Section headers are checked as the reader sees them, so that an unknown
+ * section is reported on its own line even when it holds no keys.
+ */
+static void
+cfg_scan_section(struct cfg_ctx *c, const char *s)
+{
+	const char *end, *best = NULL;
+	char name[128], shown[128];
+	size_t i, n, bestd = (size_t)-1;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s != '[' || (end = strchr(s + 1, ']')) == NULL)
+		return; /* not a header, or a syntax error inih reports */
+	n = (size_t)(end - (s + 1));
+	if (n >= sizeof(name))
+		n = sizeof(name) - 1;
+	memcpy(name, s + 1, n);
+	name[n] = '\0';
+	if (cfg_section_known(name))
+		return;
+	for (i = 0; i < CFG_NKEYS; i++)
+		cfg_nearer(name, cfg_keys[i].section, &best, &bestd);
+	cfg_nearer(name, "aliases", &best, &bestd);
+	cfg_shown(shown, sizeof(shown), name);
+	if (best != NULL)
+		cfg_fail(c, "unknown section [%s] (did you mean [%s]?)", shown,
+		    best);
+	else
+		cfg_fail(c, "unknown section [%s]", shown);
+}
+
+/*
+ * inih's reader: one whole line per call, counted.  A line longer than
+ * inih's buffer would otherwise be cut silently and its tail parsed as a
+ * line of its own, so it is an error here.
+ */
+static char *
+cfg_reader(char *str, int num, void *arg)
+{
+	struct cfg_ctx *c = arg;
+	char line[CONFIG_LINE_MAX];
+	size_t n, body;
+	int ch, cut = 0;
+
+	if (fgets(line, sizeof(line), c->fp) == NULL)
+		return NULL;
+	c->line++;
+	n = strlen(line);
+	if (n > 0 && line[n - 1] != '\n' && !feof(c->fp)) {
+		cut = 1;
+		while ((ch = getc(c->fp)) != EOF && ch != '\n')
+			continue;
+	}
+	body = n;
+	while (body > 0 && (line[body - 1] == '\n' || line[body - 1] == '\r'))
+		body--;
+	/* inih needs room for CR, LF and NUL after the text. */
+	if (num < 4 || cut || body > (size_t)num - 3) {
+		cfg_fail(c, "line too long (at most %d characters)",
+		    num < 4 ? 0 : num - 3);
+		str[0] = '\n';
+		str[1] = '\0';
+		return str;
+	}
+	memcpy(str, line, n + 1);
+	cfg_scan_section(c, str);
+	return str;
+}
+
+static int
+cfg_alias_name_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) &&
+		    strchr("!#$%&'*+-/?^_`{|}~.", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* [aliases]: any local name, one address with a domain. */
+static int
+cfg_alias(struct cfg_ctx *c, const char *name, const char *value)
+{
+	struct config *cfg = c->cfg;
+	char shown[128], *addr;
+	struct err ae;
+	size_t i;
+
+	cfg_shown(shown, sizeof(shown), name);
+	if (!cfg_alias_name_ok(name))
+		return cfg_fail(c,
+		    "[aliases] \"%s\" is not a local name (no '@', no spaces)",
+		    shown);
+	for (i = 0; i < cfg->naliases; i++)
+		if (strcasecmp(cfg->aliases[i].name, name) == 0)
+			return cfg_fail(c, "duplicate alias \"%s\"", shown);
+	if (strcasecmp(name, "default") == 0 && cfg->alias_default != NULL)
+		return cfg_fail(c, "duplicate alias \"%s\"", shown);
+	if (cfg_one_address(value, &addr, &ae) == -1)
+		return cfg_fail(c, "[aliases] %s: %s", shown, ae.text);
+	if (strcasecmp(name, "default") == 0) {
+		cfg->alias_default = addr;
+		return 1;
+	}
+	if (cfg_alias_add(cfg, name, addr) == -1) {
+		free(addr);
+		return cfg_fail(c, "[aliases] %s: %s", shown,
+		    errno == E2BIG ? "too many aliases" : strerror(errno));
+	}
+	return 1;
+}
+
+static const struct cfg_key *
+cfg_find(struct cfg_ctx *c, const char *section, const char *name)
+{
+	const char *best = NULL;
+	char shown[128];
+	size_t i, bestd = (size_t)-1;
+
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (strcasecmp(cfg_keys[i].section, section) == 0 &&
+		    strcasecmp(cfg_keys[i].name, name) == 0)
+			return &cfg_keys[i];
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (strcasecmp(cfg_keys[i].section, section) == 0)
+			cfg_nearer(name, cfg_keys[i].name, &best, &bestd);
+	cfg_shown(shown, sizeof(shown), name);
+	if (best != NULL)
+		cfg_fail(c, "unknown key \"%s\" in [%s] (did you mean \"%s\"?)",
+		    shown, section, best);
+	else
+		cfg_fail(c, "unknown key \"%s\" in [%s]", shown, section);
+	return NULL;
+}
+
+static int
+cfg_handler(void *arg, const char *section, const char *name, const char *value)
+{
+	struct cfg_ctx *c = arg;
+	const struct cfg_key *k;
+	char why[512], shown[128];
+	size_t idx;
+
+	if (c->errline != 0)
+		return 1; /* only the first error is reported */
+	if (*section == '\0')
+		return cfg_fail(c, "key \"%s\" is outside any section",
+		    cfg_shown(shown, sizeof(shown), name));
+	if (!cfg_section_known(section))
+		return 0; /* cfg_scan_section() reported it */
+	if (strcasecmp(section, "aliases") == 0)
+		return cfg_alias(c, name, value);
+	if ((k = cfg_find(c, section, name)) == NULL)
+		return 0;
+	idx = (size_t)(k - cfg_keys);
+	if (c->seen[idx] != 0)
+		return cfg_fail(c,
+		    "duplicate key \"%s\" in [%s] (first set on line %d)",
+		    k->name, k->section, c->seen[idx]);
+	c->seen[idx] = c->line;
+	if (cfg_set(c->cfg, k, value, why, sizeof(why)) == -1)
+		return cfg_fail(c, "[%s] %s: %s", k->section, k->name, why);
+	if (k->flags & CFG_SECRET)
+		c->nsecret++;
+	return 1;
+}
+
+/* Checks that need the whole file: required keys, secrets' file mode. */
+static int
+cfg_check(struct cfg_ctx *c, struct err *e)
+{
+	struct config *cfg = c->cfg;
+	const struct config_server *srv = config_server(cfg);
+	struct stat st;
+
+	if (srv->nhosts == 0)
+		return err_set(e, ERR_CONFIG,
+		    "%s: [%s] host is required for mode = %s", cfg->path,
+		    srv == &cfg->local ? "local" : "remote",
+		    cfg_delivery_names[cfg->delivery]);
+	if (c->nsecret > 0 && fstat(fileno(c->fp), &st) == 0 &&
+	    (st.st_mode & S_IROTH))
+		return err_set(e, ERR_CONFIG,
+		    "%s holds a secret and is readable by others "
+		    "(chmod o-r %s)",
+		    cfg->path, cfg->path);
+	return 0;
+}
+
+static int
+cfg_open(const char *path, FILE **fpp, struct err *e)
+{
+	struct stat st;
+	FILE *fp;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return err_sys(e, ERR_CONFIG, "cannot read %s", path);
+	if (fstat(fileno(fp), &st) == -1) {
+		err_sys(e, ERR_CONFIG, "cannot read %s", path);
+		fclose(fp);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fclose(fp);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return err_sys(e, ERR_CONFIG, "cannot read %s", path);
+	}
+	*fpp = fp;
+	return 0;
+}
+
+static int
+cfg_parse(struct cfg_ctx *c, struct err *e)
+{
+	int rc;
+
+	/*
+	 * An indented line is a key of its own, not the continuation of the
+	 * previous value: "  port = 2525" must never end up inside a host.
+	 */
+	ini_allow_multiline = 0;
+	rc = ini_parse_stream(cfg_reader, c, cfg_handler, c);
+	if (ferror(c->fp))
+		return err_sys(e, ERR_CONFIG, "cannot read %s", c->cfg->path);
+	if (rc == -2)
+		return err_set(e, ERR_OS, "%s: out of memory", c->cfg->path);
+	if (rc > 0 && (c->errline == 0 || rc < c->errline))
+		return err_set(e, ERR_CONFIG,
+		    "%s:%d: syntax error (expected [section] or key = value)",
+		    c->cfg->path, rc);
+	if (c->errline != 0 || rc != 0)
+		return -1; /* e already says why */
+	return 0;
+}
+
+int
+config_load(const char *path, struct config *cfg, struct err *e)
+{
+	struct cfg_ctx c;
+
+	if (path == NULL)
+		path = CONFIG_PATH;
+	memset(&c, 0, sizeof(c));
+	memset(cfg, 0, sizeof(*cfg));
+	if (cfg_apply_defaults(cfg) == -1 ||
+	    (cfg->path = strdup(path)) == NULL) {
+		config_free(cfg);
+		return err_sys(e, ERR_OS, "cannot load %s", path);
+	}
+	if (cfg_open(path, &c.fp, e) == -1) {
+		config_free(cfg);
+		return -1;
+	}
+	c.cfg = cfg;
+	c.err = e;
+	if (cfg_parse(&c, e) == -1 || cfg_finish(cfg, e) == -1 ||
+	    cfg_check(&c, e) == -1) {
+		fclose(c.fp);
+		config_free(cfg);
+		return -1;
+	}
+	fclose(c.fp);
+	return 0;
+}
+
+void
+config_defaults(struct config *cfg)
+{
+	struct err e;
+
+	memset(cfg, 0, sizeof(*cfg));
+	/* Only memory can fail here; what was set stays usable. */
+	if (cfg_apply_defaults(cfg) == 0)
+		cfg_finish(cfg, &e);
+}
+
+const struct config_server *
+config_server(const struct config *cfg)
+{
+	return cfg->delivery == CONFIG_LOCAL ? &cfg->local : &cfg->remote;
+}
+
+void
+config_rewrite(const struct config *cfg, struct addr_rewrite *rw)
+{
+	rw->domain = cfg->domain;
+	rw->aliases = cfg->aliases;
+	rw->naliases = cfg->naliases;
+	rw->alias_default = cfg->alias_default;
+}
