@@ -1,0 +1,401 @@
+/*
+ * deliver.c: one submission, from the caller's input to the server's
+ * answer: envelope recipients from argv and the message, the SMTP
+ * transaction on the configured server, and the log line.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "postern/addr.h"
+#include "postern/buf.h"
+#include "postern/cli.h"
+#include "postern/config.h"
+#include "postern/deliver.h"
+#include "postern/err.h"
+#include "postern/log.h"
+#include "postern/msg.h"
+#include "postern/smtp.h"
+
+#define RCPT_MAX	 10000	/* envelope recipients of one message */
+#define LOG_TO_MAX	 2048	/* the to= field of a log line */
+
+struct rcpts {
+	char	**v;
+	size_t	  n;
+	size_t	  cap;
+};
+
+/* Add spec (taking ownership) unless the list already has it. */
+static int
+rcpts_add(struct rcpts *r, char *spec, struct err *e)
+{
+	char **nv;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		if (strcasecmp(r->v[i], spec) == 0) {
+			free(spec);
+			return 0;
+		}
+	}
+	if (r->n == RCPT_MAX) {
+		free(spec);
+		return err_set(e, ERR_DATA, "more than %d recipients",
+		    RCPT_MAX);
+	}
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 8;
+		if ((nv = reallocarray(r->v, r->cap, sizeof(*nv))) == NULL) {
+			free(spec);
+			return err_sys(e, ERR_OS, "recipients");
+		}
+		r->v = nv;
+	}
+	r->v[r->n++] = spec;
+	return 0;
+}
+
+static void
+rcpts_free(struct rcpts *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->v[i]);
+	free(r->v);
+}
+
+/* The recipients named on the command line: address lists, rewritten. */
+static int
+rcpts_from_argv(const struct cli *cli, const struct addr_rewrite *rw,
+    struct rcpts *r, struct err *e)
+{
+	struct addr_list l;
+	char *spec;
+	size_t j;
+	int i;
+
+	for (i = 0; i < cli->nrcpts; i++) {
+		memset(&l, 0, sizeof(l));
+		if (addr_parse_list(cli->rcpts[i], strlen(cli->rcpts[i]), &l,
+			e) == -1)
+			return -1;
+		for (j = 0; j < l.n; j++) {
+			if (l.v[j].spec[0] == '\0') {
+				addr_list_free(&l);
+				return err_set(e, ERR_DATA,
+				    "empty recipient address <> in \"%s\"",
+				    cli->rcpts[i]);
+			}
+			if ((spec = addr_rewrite(l.v[j].spec, rw)) == NULL ||
+			    rcpts_add(r, spec, e) == -1) {
+				addr_list_free(&l);
+				return e->class ? -1 :
+				    err_sys(e, ERR_OS, "recipient");
+			}
+		}
+		addr_list_free(&l);
+	}
+	return 0;
+}
+
+/*
+ * Where message bodies are kept while postern works on them: TMPDIR when
+ * it names an absolute path and no privilege is at stake, else /tmp.
+ */
+const char *
+deliver_tmpdir(void)
+{
+	const char *tmp = NULL;
+
+	if (getegid() == getgid() && geteuid() == getuid())
+		tmp = getenv("TMPDIR");
+	return tmp != NULL && tmp[0] == '/' ? tmp : "/tmp";
+}
+
+/* The login name the caller runs as, for user@domain. */
+const char *
+deliver_caller(void)
+{
+	struct passwd *pw;
+	const char *s;
+
+	if ((pw = getpwuid(getuid())) != NULL && pw->pw_name[0] != '\0')
+		return pw->pw_name;
+	/* No passwd entry (a container): trust the environment only when
+	 * no privilege is at stake. */
+	if (getegid() == getgid() && geteuid() == getuid() &&
+	    ((s = getenv("LOGNAME")) != NULL || (s = getenv("USER")) != NULL) &&
+	    *s != '\0' && strpbrk(s, "@<>\"(), \t\r\n") == NULL)
+		return s;
+	return "nobody";
+}
+
+/* This host's fully qualified name, for EHLO. */
+static void
+host_fqdn(char *name, size_t size)
+{
+	struct addrinfo hints, *res;
+
+	if (gethostname(name, size) == -1 || name[0] == '\0')
+		snprintf(name, size, "localhost");
+	name[size - 1] = '\0';
+	if (strchr(name, '.') != NULL)
+		return;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_CANONNAME;
+	if (getaddrinfo(name, NULL, &hints, &res) == 0) {
+		if (res->ai_canonname != NULL &&
+		    strchr(res->ai_canonname, '.') != NULL)
+			snprintf(name, size, "%s", res->ai_canonname);
+		freeaddrinfo(res);
+	}
+}
+
+static void
+smtp_options(const struct cli *cli, const struct config *cfg,
+    struct smtp_opts *o, char *fqdn, size_t fqdnsz)
+{
+	const struct config_server *srv = config_server(cfg);
+
+	memset(o, 0, sizeof(*o));
+	if (srv->helo != NULL) {
+		o->helo = srv->helo;
+	} else {
+		host_fqdn(fqdn, fqdnsz);
+		o->helo = fqdn;
+	}
+	o->timeout = srv->timeout;
+	o->verbose = cli->verbose;
+	o->partial = cfg->partial_delivery;
+}
+
+/* A short unique id for the log: time and pid, as hex. */
+static void
+make_id(char *id, size_t size)
+{
+	struct timespec ts;
+	unsigned int r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (unsigned int)ts.tv_nsec;
+	snprintf(id, size, "%llX%05X%04X", (unsigned long long)ts.tv_sec,
+	    (unsigned int)getpid() & 0xfffff, r & 0xffff);
+}
+
+static double
+elapsed(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The to= field: every recipient, cut with "..." past LOG_TO_MAX. */
+static void
+log_to(char *to, size_t size, const struct rcpts *r)
+{
+	size_t i, off = 0;
+	int n;
+
+	to[0] = '\0';
+	for (i = 0; i < r->n; i++) {
+		n = snprintf(to + off, size - off, "%s<%s>", i ? "," : "",
+		    r->v[i]);
+		if (n < 0 || (size_t)n >= size - off) {
+			if (size > 4)
+				memcpy(to + size - 4, "...", 4);
+			return;
+		}
+		off += (size_t)n;
+	}
+}
+
+struct attempt {
+	char			 id[32];
+	const struct msg	*msg;
+	const struct rcpts	*rcpts;
+	const char		*relay;
+	struct timespec		 t0;
+};
+
+static void
+log_result(const struct attempt *a, const char *status, const char *result)
+{
+	char to[LOG_TO_MAX], res[512];
+
+	log_to(to, sizeof(to), a->rcpts);
+	err_sanitize(res, sizeof(res), result, strlen(result));
+	log_msg(LOG_INFO,
+	    "id=%s msgid=%s from=<%s> to=%s relay=%s tls=no auth=none "
+	    "size=%llu status=%s delay=%.2f result=\"%s\"",
+	    a->id, a->msg->msgid ? a->msg->msgid : "-", a->msg->sender, to,
+	    a->relay ? a->relay : "none", a->msg->size, status,
+	    elapsed(&a->t0), res);
+}
+
+static void
+log_failure(const struct attempt *a, const struct err *e)
+{
+	log_result(a, e->class == ERR_TEMP ? "deferred" : "bounced", e->text);
+}
+
+/*
+ * With partial delivery the refused recipients are reported, one line
+ * each, although the message went to the others.
+ */
+static void
+report_refused(const struct attempt *a, const struct smtp_rcpt *st)
+{
+	size_t i;
+
+	for (i = 0; i < a->rcpts->n; i++) {
+		if (st[i].code >= 200 && st[i].code < 300)
+			continue;
+		fprintf(stderr, "postern: recipient <%s> refused by %s: %d %s\n",
+		    a->rcpts->v[i], a->relay, st[i].code, st[i].text);
+		log_msg(LOG_WARNING, "id=%s to=<%s> status=refused result=\"%d %s\"",
+		    a->id, a->rcpts->v[i], st[i].code, st[i].text);
+	}
+}
+
+static int
+transmit(const struct cli *cli, const struct config *cfg,
+    struct attempt *a, struct msg *m, struct err *e)
+{
+	struct smtp_session *s;
+	struct smtp_envelope env;
+	struct smtp_opts o;
+	struct smtp_rcpt *st;
+	char fqdn[256];
+	size_t i;
+	int rc;
+
+	memset(&env, 0, sizeof(env));
+	env.sender = m->sender;
+	env.rcpts = a->rcpts->v;
+	env.nrcpts = a->rcpts->n;
+	env.notify = cli->notify;
+	env.ret = cli->ret;
+	env.envid = cli->envid;
+	env.eightbit = m->eightbit ||
+	    (cli->body && strcasecmp(cli->body, "8BITMIME") == 0);
+	env.sevenbit = !env.eightbit && cli->body != NULL;
+	env.smtputf8 = m->utf8_addrs;
+	for (i = 0; i < env.nrcpts; i++)
+		env.smtputf8 |= addr_is_8bit(env.rcpts[i]);
+	env.size = m->size;
+
+	if ((st = calloc(env.nrcpts, sizeof(*st))) == NULL)
+		return err_sys(e, ERR_OS, "recipients");
+	smtp_options(cli, cfg, &o, fqdn, sizeof(fqdn));
+	if (smtp_open(&s, config_server(cfg), &o, e) == -1) {
+		log_failure(a, e);
+		free(st);
+		return -1;
+	}
+	a->relay = smtp_relay(s);
+	rc = smtp_send(s, &env, st, msg_emit, m, e);
+	if (rc == 0 && cfg->partial_delivery)
+		report_refused(a, st);
+	if (rc == 0)
+		log_result(a, "sent", "accepted");
+	else
+		log_failure(a, e);
+	smtp_close(s);
+	a->relay = NULL;
+	free(st);
+	return rc;
+}
+
+int
+deliver_msg(const struct cli *cli, const struct config *cfg, struct msg *m,
+    char **rcpts, size_t nrcpts, struct err *e)
+{
+	struct rcpts r = { rcpts, nrcpts, nrcpts };
+	struct attempt a;
+
+	memset(&a, 0, sizeof(a));
+	clock_gettime(CLOCK_MONOTONIC, &a.t0);
+	make_id(a.id, sizeof(a.id));
+	a.msg = m;
+	a.rcpts = &r;
+	return transmit(cli, cfg, &a, m, e);
+}
+
+int
+deliver_submit(const struct cli *cli, const struct config *cfg, int fd,
+    struct err *e)
+{
+	struct addr_rewrite rw;
+	struct msg_opts mo;
+	struct msg m;
+	struct rcpts r = { NULL, 0, 0 };
+	size_t i;
+	int rc = -1;
+
+	config_rewrite(cfg, &rw);
+	/* Without -t the recipients are known before the input is read. */
+	if (rcpts_from_argv(cli, &rw, &r, e) == -1)
+		goto out;
+	if (r.n == 0 && !cli->extract) {
+		err_set(e, ERR_USAGE, "no recipients given (name them, or "
+		    "use -t to take them from the message)");
+		goto out;
+	}
+
+	memset(&mo, 0, sizeof(mo));
+	mo.ignore_dots = cli->ignore_dots;
+	mo.extract = cli->extract;
+	mo.relay = cli->relay;
+	mo.sender = cli->sender;
+	mo.fullname = cli->fullname;
+	mo.user = deliver_caller();
+	mo.tmpdir = deliver_tmpdir();
+	mo.cfg = cfg;
+	if (msg_read(fd, &mo, &m, e) == -1)
+		goto out;
+	for (i = 0; i < m.nrcpts; i++) {
+		char *spec = strdup(m.rcpts[i]);
+
+		if (spec == NULL) {
+			err_sys(e, ERR_OS, "recipients");
+			goto out_msg;
+		}
+		if (rcpts_add(&r, spec, e) == -1)
+			goto out_msg;
+	}
+	if (r.n == 0) {
+		err_set(e, ERR_USAGE,
+		    "no recipients: none given and none found by -t");
+		goto out_msg;
+	}
+	rc = deliver_msg(cli, cfg, &m, r.v, r.n, e);
+out_msg:
+	msg_free(&m);
+out:
+	rcpts_free(&r);
+	return rc;
+}
+
+int
+deliver_serverinfo(const struct cli *cli, const struct config *cfg,
+    struct err *e)
+{
+	struct smtp_opts o;
+	char fqdn[256];
+
+	smtp_options(cli, cfg, &o, fqdn, sizeof(fqdn));
+	return smtp_serverinfo(config_server(cfg), &o, stdout, e);
+}

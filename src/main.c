@@ -1,0 +1,148 @@
+/*
+ * main.c: mode dispatch, privileges, and the one table that turns an
+ * error class into an exit status.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "postern/cli.h"
+#include "postern/config.h"
+#include "postern/deliver.h"
+#include "postern/err.h"
+#include "postern/log.h"
+#include "postern/server.h"
+
+/* The exit-code table of DESIGN.md section 2: the only place it lives. */
+static int
+exit_status(enum err_class class)
+{
+	switch (class) {
+	case ERR_NONE:
+		return EX_OK;
+	case ERR_USAGE:
+		return EX_USAGE;
+	case ERR_DATA:
+		return EX_DATAERR;
+	case ERR_NOUSER:
+		return EX_NOUSER;
+	case ERR_UNAVAIL:
+		return EX_UNAVAILABLE;
+	case ERR_SOFTWARE:
+		return EX_SOFTWARE;
+	case ERR_OS:
+		return EX_OSERR;
+	case ERR_CANTCREAT:
+		return EX_CANTCREAT;
+	case ERR_IO:
+		return EX_IOERR;
+	case ERR_TEMP:
+		return EX_TEMPFAIL;
+	case ERR_NOPERM:
+		return EX_NOPERM;
+	case ERR_CONFIG:
+		return EX_CONFIG;
+	}
+	return EX_SOFTWARE;
+}
+
+static int
+fail(const struct err *e)
+{
+	fprintf(stderr, "postern: %s\n", e->text[0] ? e->text : "failed");
+	return exit_status(e->class);
+}
+
+/*
+ * Another ini than the default may be read only with the caller's own
+ * rights: a set-group-ID postern gives the group up for good before it
+ * opens a file the caller chose.
+ */
+static int
+drop_setgid(struct err *e)
+{
+	gid_t gid = getgid();
+
+	if (getegid() == gid)
+		return 0;
+	if (setresgid(gid, gid, gid) == -1)
+		return err_sys(e, ERR_OS, "cannot drop group privileges");
+	if (getegid() != gid)
+		return err_set(e, ERR_OS, "group privileges still held");
+	return 0;
+}
+
+static int
+run(const struct cli *cli, struct err *e)
+{
+	struct config cfg;
+	int rc;
+
+	if (cli->config != NULL && drop_setgid(e) == -1)
+		return -1;
+	if (config_load(cli->config, &cfg, e) == -1) {
+		/* An SMTP client learns why before the process goes away. */
+		if (cli->mode == CLI_SERVER)
+			printf("421 4.3.5 postern: %s\r\n", e->text);
+		return -1;
+	}
+	log_open(cli->log_tag, cfg.log_file, cfg.log_syslog);
+	switch (cli->mode) {
+	case CLI_CHECK:
+		config_print(&cfg, stdout);
+		rc = fflush(stdout) == 0 ? 0 :
+		    err_sys(e, ERR_IO, "cannot write the settings");
+		break;
+	case CLI_SERVERINFO:
+		rc = deliver_serverinfo(cli, &cfg, e);
+		break;
+	case CLI_SEND:
+		rc = deliver_submit(cli, &cfg, STDIN_FILENO, e);
+		break;
+	case CLI_SERVER:
+		rc = server_run(cli, &cfg, STDIN_FILENO, STDOUT_FILENO, e);
+		break;
+	default:
+		rc = err_set(e, ERR_SOFTWARE, "mode not handled");
+		break;
+	}
+	log_close();
+	config_free(&cfg);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli cli;
+	struct err e;
+
+	err_clear(&e);
+	/* Body files and logs are the caller's mail: nobody else reads them. */
+	umask(077);
+	/* A closed peer is an error to report, not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (cli_parse(argc, argv, &cli, &e) == -1)
+		return fail(&e);
+	switch (cli.mode) {
+	case CLI_VERSION:
+		printf("postern %s\n", POSTERN_VERSION);
+		return EX_OK;
+	case CLI_HELP:
+		fputs(cli_usage(), stdout);
+		return EX_OK;
+	case CLI_NOOP:
+		return EX_OK;
+	default:
+		break;
+	}
+	if (run(&cli, &e) == -1)
+		return fail(&e);
+	return EX_OK;
+}
