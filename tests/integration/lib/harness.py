@@ -234,3 +234,48 @@ def crlf(s):
 
 def max_line(data):
     return max((len(x) for x in data.split(b"\r\n")), default=0)
+
+
+# -- one run against a fake server -----------------------------------------
+
+_queue_support = []
+
+
+def queue_sections(d):
+    """[queue] mode = never (and a private dir) when this postern knows the
+    [queue] section, so a temporary failure gives 75 instead of being
+    spooled; {} for a postern without a spool yet (it exits 75 anyway)."""
+    if not _queue_support:
+        probe = write_ini(d, text="[queue]\nmode = never\ndir = %s\n"
+                          "[sender]\ndomain = x.test\n[log]\nsyslog = no\n"
+                          % os.path.join(d, "spool"), name="probe.ini")
+        r = run(["--check"], ini=probe, timeout=20)
+        _queue_support.append(r.rc == 0)
+    if _queue_support[0]:
+        spool = os.path.join(d, "spool")
+        os.makedirs(spool, exist_ok=True)
+        return {"queue": {"mode": "never", "dir": spool}}
+    return {}
+
+
+def ini_for(port, extra=None, mode="remote", timeout=10, d=None):
+    d = d or tmpdir()
+    sections = merge(default_sections(port, d, mode, timeout),
+                     queue_sections(d))
+    return write_ini(d, merge(sections, extra)), d
+
+
+def with_fake(args, stdin=b"", fake=None, ini_extra=None, mode="remote",
+              timeout=10, env=None, run_timeout=60, **runkw):
+    """Start a FakeSMTP(**fake), run postern against it, return
+    (Result, server) once the server has seen the connection end."""
+    from fakesmtp import FakeSMTP
+    srv = FakeSMTP(**(fake or {})).start()
+    try:
+        ini, _ = ini_for(srv.port, ini_extra, mode, timeout)
+        res = run(args, stdin, ini=ini, env=env, timeout=run_timeout,
+                  **runkw)
+        srv.wait_closed(10)
+    finally:
+        srv.stop()
+    return res, srv
