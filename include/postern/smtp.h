@@ -54,6 +54,8 @@ struct smtp_caps {
 };
 /* Parse the EHLO reply's text (lines after the first) into caps. */
 void	 smtp_caps_parse(struct smtp_caps *, const struct smtp_reply *);
+/* 1 when mech (e.g. "PLAIN") is among caps->auth, case-insensitively. */
+int	 smtp_caps_has_auth(const struct smtp_caps *, const char *mech);
 
 struct smtp_envelope {
 	const char		*sender;	/* "" for the null sender */
@@ -96,14 +98,39 @@ int	 smtp_open(struct smtp_session **, const struct config_server *,
  * says why: ERR_TEMP for 4xx, timeouts and lost connections; ERR_NOUSER
  * when every recipient was refused with 550, 551 or 553; ERR_UNAVAIL for
  * any other permanent refusal; err->code/enh carry the server's reply.
+ * All-or-nothing (!opts->partial): the transaction aborts at the first
+ * refused recipient, so "every recipient" means every refused one: any
+ * 4xx among them gives ERR_TEMP, else all 550/551/553 give ERR_NOUSER,
+ * else ERR_UNAVAIL.  When DATA was already answered 354 (pipelining) the
+ * connection is dropped without the final dot, which makes the server
+ * discard the transaction, and the session is dead (smtp_alive() == 0).
+ * ERR_TEMP "... lost after the final dot ..." is the only case where the
+ * message may have been delivered although an error is returned.
  */
 int	 smtp_send(struct smtp_session *, const struct smtp_envelope *,
 	    struct smtp_rcpt *, smtp_data_fn *, void *, struct err *);
+/*
+ * 1 while the session can run another transaction; 0 after the connection
+ * was lost or dropped on purpose (then open a new session).
+ */
+int	 smtp_alive(const struct smtp_session *);
 /* QUIT (best effort) and close. */
 void	 smtp_close(struct smtp_session *);
 /* "host[address]:port" of the connected server. */
 const char *smtp_relay(const struct smtp_session *);
 const struct smtp_caps *smtp_caps(const struct smtp_session *);
+
+/*
+ * For the STARTTLS and AUTH steps (tls.c, auth.c): send one command line
+ * (without CRLF; it must not contain CR or LF) and read its reply into
+ * s's last reply, returned through *r.  secret: the transcript shows the
+ * line redacted.  The connection underneath, and re-reading the
+ * capabilities after a second EHLO, are also available.
+ */
+int	 smtp_command(struct smtp_session *, const char *line, int secret,
+	    const struct smtp_reply **r, struct err *);
+struct conn *smtp_conn(struct smtp_session *);
+int	 smtp_ehlo(struct smtp_session *, struct err *);
 
 /* --serverinfo: connect, print greeting and capabilities, QUIT. */
 int	 smtp_serverinfo(const struct config_server *,
