@@ -26,6 +26,9 @@ LARGE_RUNS = int(ENV.get("BENCH_LARGE_RUNS", "5"))
 SIZES_MB = [int(s) for s in ENV.get("BENCH_SIZES_MB", "1,100").split(",")]
 RCPT = "rcpt@example.test"
 SENDER = "bench@example.test"
+DEADLINE_S = int(ENV.get("BENCH_DEADLINE", "600"))
+DEADLINE = time.monotonic() + DEADLINE_S
+notes = []              # lines for the report's Notes section
 SINK = ENV.get("SMTP_SINK", "/usr/sbin/smtp-sink")
 SOURCE = ENV.get("SMTP_SOURCE", "/usr/sbin/smtp-source")
 MSMTP = ENV.get("MSMTP", "msmtp")
@@ -212,7 +215,12 @@ class Client:
         self.failures = {}      # label -> (count, first stderr)
         self.delivered = 0
 
-    def run(self, measure, tmp, msg, label, timeout):
+    def gave_up(self, label):
+        """A timeout or 3 failures: skip this client for the label."""
+        n, first = self.failures.get(label, (0, ""))
+        return n >= 3 or first.startswith("timeout")
+
+    def run(self, measure, tmp, msg, label, timeout, keep=True):
         err = os.path.join(tmp, "stderr.%s" % self.name)
         out = subprocess.run([measure, str(timeout), msg, err] + self.argv,
                              capture_output=True, text=True)
@@ -234,18 +242,26 @@ class Client:
             self.failures[label] = (n + 1, first or "%s: %s" % (why, text))
             return
         self.delivered += 1
-        self.results.setdefault(label, []).append((wall, user + sys_, rss))
+        if keep:
+            self.results.setdefault(label, []).append(
+                (wall, user + sys_, rss))
 
 
 def interleave(clients, measure, tmp, msg, label, runs, timeout, warmup):
     """Run each client runs times, rotating who goes first each round."""
     for c in clients:
         for _ in range(warmup):
-            c.run(measure, tmp, msg, "warmup", timeout)
+            if not c.gave_up(label):
+                c.run(measure, tmp, msg, label, timeout, keep=False)
     order = list(clients)
     for i in range(runs):
+        if time.monotonic() > DEADLINE:
+            notes.append("BENCH_DEADLINE (%d s) passed: %s stopped after "
+                         "%d of %d rounds" % (DEADLINE_S, label, i, runs))
+            return
         for c in order:
-            c.run(measure, tmp, msg, label, timeout)
+            if not c.gave_up(label):
+                c.run(measure, tmp, msg, label, timeout)
         order = order[1:] + order[:1]
         if runs >= 10 and (i + 1) % 10 == 0:
             log("  %s: %d/%d rounds" % (label, i + 1, runs))
@@ -387,7 +403,6 @@ def main():
     t_start = time.monotonic()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: (stop_sink(), sys.exit(130)))
-    notes = []
     have_postern = os.access(postern, os.X_OK)
     if not have_postern:
         notes.append("postern not built (%s): its columns are empty" %
@@ -430,7 +445,7 @@ def main():
         small = None
         if SMALL_RUNS > 0:
             interleave(clients_small, measure, tmp, small_msg, "1k",
-                       SMALL_RUNS, 30, 3)
+                       SMALL_RUNS, 10, 3)
             small = "1k"
 
         large = []
@@ -445,7 +460,7 @@ def main():
                 # line ended with CRLF: the same bytes the others send.
                 sc.argv = [SOURCE, "-M", "bench.example.test", "-f", SENDER,
                            "-t", RCPT, "-F", path, "127.0.0.1:%d" % port]
-                timeout = 60 + mb * 3
+                timeout = 30 + mb
                 interleave(clients_large, measure, tmp, path, lab,
                            LARGE_RUNS, timeout, 1)
                 large.append(lab)
