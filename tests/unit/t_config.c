@@ -1,0 +1,585 @@
+/*
+ * t_config.c: the ini reader (defaults, every key, every error with its
+ * line number) and the log module it configures.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "postern/config.h"
+#include "postern/err.h"
+#include "postern/log.h"
+#include "t.h"
+
+static char ini_path[64];
+
+/* Write text to a fresh temporary file; its name stays in ini_path. */
+static const char *
+write_tmp(const char *text)
+{
+	int fd;
+	size_t len = strlen(text);
+
+	snprintf(ini_path, sizeof(ini_path), "/tmp/t_config.XXXXXX");
+	if ((fd = mkstemp(ini_path)) == -1) {
+		perror("mkstemp");
+		exit(1);
+	}
+	if (write(fd, text, len) != (ssize_t)len) {
+		perror("write");
+		exit(1);
+	}
+	close(fd);
+	return ini_path;
+}
+
+static int
+load(const char *text, struct config *cfg, struct err *e)
+{
+	int rc;
+
+	err_clear(e);
+	rc = config_load(write_tmp(text), cfg, e);
+	unlink(ini_path);
+	return rc;
+}
+
+/* The ini must fail with ERR_CONFIG and "PATH" + want. */
+static void
+want_err(const char *text, const char *want, const char *name)
+{
+	struct config cfg;
+	struct err e;
+	size_t n;
+
+	T_OK(load(text, &cfg, &e) == -1, name);
+	T_OK(e.class == ERR_CONFIG, name);
+	n = strlen(ini_path);
+	T_OK(strncmp(e.text, ini_path, n) == 0, name);
+	T_STR(e.text + (strncmp(e.text, ini_path, n) == 0 ? n : 0), want, name);
+	/* A failed load leaves nothing to free, but freeing is harmless. */
+	config_free(&cfg);
+}
+
+static void
+test_defaults(void)
+{
+	struct config cfg;
+
+	config_defaults(&cfg);
+	T_OK(cfg.delivery == CONFIG_REMOTE, "default mode remote");
+	T_OK(cfg.partial_delivery == 0, "default partial_delivery no");
+	T_OK(cfg.local.nhosts == 1, "default local host count");
+	T_STR(cfg.local.hosts[0].host, "127.0.0.1", "default local host");
+	T_STR(cfg.local.hosts[0].port, "25", "default local host port");
+	T_STR(cfg.local.port, "25", "default local port");
+	T_OK(cfg.local.timeout == 60, "default local timeout");
+	T_OK(cfg.local.helo == NULL, "default local helo");
+	T_OK(cfg.remote.nhosts == 0, "default remote has no host");
+	T_STR(cfg.remote.port, "25", "default remote port");
+	T_OK(cfg.remote.timeout == 60, "default remote timeout");
+	T_OK(cfg.sender_address == NULL && cfg.sender_spec == NULL,
+	    "default no sender address");
+	T_OK(cfg.send_as_user == 0, "default send_as_user no");
+	T_STR(cfg.domain, "mail.example.org", "default domain from mailname");
+	T_OK(cfg.naliases == 0 && cfg.alias_default == NULL,
+	    "default no aliases");
+	T_OK(cfg.log_file == NULL, "default no log file");
+	T_OK(cfg.log_syslog == 1, "default syslog yes");
+	T_OK(config_server(&cfg) == &cfg.remote, "config_server remote");
+	config_free(&cfg);
+	T_OK(cfg.local.hosts == NULL && cfg.domain == NULL,
+	    "config_free clears");
+}
+
+static void
+test_minimal(void)
+{
+	struct config cfg;
+	struct err e;
+
+	T_OK(load("[remote]\nhost = smtp.example.com\n", &cfg, &e) == 0,
+	    "minimal file loads");
+	T_STR(cfg.path, ini_path, "path kept");
+	T_OK(cfg.remote.nhosts == 1, "one remote host");
+	T_STR(cfg.remote.hosts[0].host, "smtp.example.com", "remote host");
+	T_STR(cfg.remote.hosts[0].port, "25", "remote host default port");
+	T_STR(cfg.domain, "mail.example.org", "domain from mailname");
+	config_free(&cfg);
+}
+
+static const char full_ini[] = "; every key\n"
+			       "[delivery]\n"
+			       "mode = local\n"
+			       "partial_delivery = yes\n"
+			       "[local]\n"
+			       "host = ::1, localhost:2525\n"
+			       "port = 10025\n"
+			       "timeout = 5\n"
+			       "helo = web1.example.com\n"
+			       "[remote]\n"
+			       "host = relay.example.com\n"
+			       "port = submission\n"
+			       "timeout = 3600\n"
+			       "helo = [192.0.2.7]\n"
+			       "[sender]\n"
+			       "address = \"Web Site\" <web@example.com>\n"
+			       "send_as_user = On\n"
+			       "domain = example.net\n"
+			       "[aliases]\n"
+			       "root = ops@example.com\n"
+			       "Logwatch = <logs@example.com>\n"
+			       "default = catchall@example.com\n"
+			       "[log]\n"
+			       "file = /var/log/postern.log\n"
+			       "syslog = false\n";
+
+static void
+test_every_key(void)
+{
+	struct config cfg;
+	struct addr_rewrite rw;
+	struct err e;
+
+	T_OK(load(full_ini, &cfg, &e) == 0, "full file loads");
+	T_OK(cfg.delivery == CONFIG_LOCAL, "mode local");
+	T_OK(cfg.partial_delivery == 1, "partial_delivery yes");
+	T_OK(config_server(&cfg) == &cfg.local, "config_server local");
+	T_OK(cfg.local.nhosts == 2, "local host list");
+	T_STR(cfg.local.hosts[0].host, "::1", "bare IPv6 literal");
+	T_STR(cfg.local.hosts[0].port, "10025", "bare IPv6 gets list port");
+	T_STR(cfg.local.hosts[1].host, "localhost", "local second host");
+	T_STR(cfg.local.hosts[1].port, "2525", "local second host port");
+	T_OK(cfg.local.timeout == 5, "local timeout");
+	T_STR(cfg.local.helo, "web1.example.com", "local helo");
+	T_STR(cfg.remote.port, "submission", "service name port");
+	T_STR(cfg.remote.hosts[0].port, "submission", "host gets service");
+	T_OK(cfg.remote.timeout == 3600, "timeout upper bound");
+	T_STR(cfg.remote.helo, "[192.0.2.7]", "helo address literal");
+	T_STR(cfg.sender_address, "\"Web Site\" <web@example.com>",
+	    "sender address as written");
+	T_STR(cfg.sender_name, "Web Site", "sender display name");
+	T_STR(cfg.sender_spec, "web@example.com", "sender addr-spec");
+	T_OK(cfg.send_as_user == 1, "send_as_user On");
+	T_STR(cfg.domain, "example.net", "domain from ini");
+	T_OK(cfg.naliases == 2, "two aliases");
+	T_STR(cfg.aliases[0].name, "root", "alias name");
+	T_STR(cfg.aliases[0].addr, "ops@example.com", "alias address");
+	T_STR(cfg.aliases[1].name, "Logwatch", "alias name case kept");
+	T_STR(cfg.aliases[1].addr, "logs@example.com", "alias angle address");
+	T_STR(cfg.alias_default, "catchall@example.com", "alias default");
+	T_STR(cfg.log_file, "/var/log/postern.log", "log file");
+	T_OK(cfg.log_syslog == 0, "syslog false");
+	config_rewrite(&cfg, &rw);
+	T_OK(rw.domain == cfg.domain && rw.aliases == cfg.aliases &&
+		rw.naliases == 2 && rw.alias_default == cfg.alias_default,
+	    "config_rewrite");
+	config_free(&cfg);
+}
+
+static void
+test_hosts(void)
+{
+	struct config cfg;
+	struct err e;
+
+	T_OK(load("[remote]\nport = 2526\nhost = a.example.com, "
+		  "b.example.com:2525, [2001:db8::1]:587, 192.0.2.1, "
+		  "[2001:db8::2], ,\n",
+		 &cfg, &e) == 0,
+	    "host list loads");
+	T_OK(cfg.remote.nhosts == 5, "host list count (empty skipped)");
+	T_STR(cfg.remote.hosts[0].host, "a.example.com", "host 1");
+	T_STR(cfg.remote.hosts[0].port, "2526", "host 1 port from port");
+	T_STR(cfg.remote.hosts[1].port, "2525", "host 2 own port");
+	T_STR(cfg.remote.hosts[2].host, "2001:db8::1", "IPv6 unbracketed");
+	T_STR(cfg.remote.hosts[2].port, "587", "IPv6 port");
+	T_STR(cfg.remote.hosts[3].host, "192.0.2.1", "IPv4");
+	T_STR(cfg.remote.hosts[3].port, "2526", "IPv4 default port");
+	T_STR(cfg.remote.hosts[4].host, "2001:db8::2", "IPv6 no port");
+	T_STR(cfg.remote.hosts[4].port, "2526", "IPv6 default port");
+	config_free(&cfg);
+
+	want_err("[remote]\nhost = a.example.com b.example.com\n",
+	    ":2: [remote] host: \"a.example.com b.example.com\" has a space "
+	    "(separate hosts with commas)",
+	    "host list without comma");
+	want_err("[remote]\nhost = [2001:db8::1\n",
+	    ":2: [remote] host: \"[2001:db8::1\" lacks ']'", "missing ]");
+	want_err("[remote]\nhost = [2001:db8::1]587\n",
+	    ":2: [remote] host: \"[2001:db8::1]587\": expected :port after "
+	    "']'",
+	    "junk after ]");
+	want_err("[remote]\nhost = [example.com]\n",
+	    ":2: [remote] host: \"example.com\" is not an IPv6 address",
+	    "brackets around a name");
+	want_err("[remote]\nhost = a.example.com:99999\n",
+	    ":2: [remote] host: \"99999\" is not a port (1-65535 or a "
+	    "service name)",
+	    "host port out of range");
+	want_err("[remote]\nhost = a.example.com:\n",
+	    ":2: [remote] host: \"\" is not a port (1-65535 or a service "
+	    "name)",
+	    "host empty port");
+	want_err("[remote]\nhost = a/b\n",
+	    ":2: [remote] host: \"a/b\" is not a host name", "bad host name");
+	want_err("[remote]\nhost = a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\n",
+	    ":2: [remote] host: more than 16 hosts", "too many hosts");
+}
+
+static void
+test_errors(void)
+{
+	struct config cfg;
+	struct err e;
+	char want[256];
+
+	want_err("[delivery]\nmode = remote\n[remtoe]\nhost = x\n",
+	    ":3: unknown section [remtoe] (did you mean [remote]?)",
+	    "unknown section with hint");
+	want_err("[remote]\nhost = x\n\n[smtp]\n", ":4: unknown section [smtp]",
+	    "empty unknown section");
+	want_err("[remote]\nhost = x\n\n\nprot = 25\n",
+	    ":5: unknown key \"prot\" in [remote] (did you mean \"port\"?)",
+	    "unknown key with hint");
+	want_err("[remote]\nhost = x\ntls = starttls\n",
+	    ":3: unknown key \"tls\" in [remote]", "tls is not known yet");
+	want_err("[remote]\nauth = basic\n",
+	    ":2: unknown key \"auth\" in [remote]", "auth is not known yet");
+	want_err("[remote]\nuser = bob\n",
+	    ":2: unknown key \"user\" in [remote]", "user is not known yet");
+	want_err("[remote]\npassword = x\n",
+	    ":2: unknown key \"password\" in [remote]",
+	    "password is not known yet");
+	want_err("[queue]\ndir = /tmp\n", ":1: unknown section [queue]",
+	    "queue is not known yet");
+	want_err("[remote]\nhost = x\n[delivery]\nmode = local\n\n\n"
+		 "mode = smtp\n",
+	    ":7: duplicate key \"mode\" in [delivery] (first set on line 4)",
+	    "duplicate key");
+	want_err("[delivery]\nmode = smtp\n",
+	    ":2: [delivery] mode: \"smtp\" is not one of remote, local",
+	    "bad enum");
+	want_err("[delivery]\npartial_delivery = maybe\n",
+	    ":2: [delivery] partial_delivery: \"maybe\" is not yes or no (or "
+	    "true/false, on/off, 1/0)",
+	    "bad boolean");
+	want_err("[log]\nsyslog =\n",
+	    ":2: [log] syslog: \"\" is not yes or no (or true/false, on/off, "
+	    "1/0)",
+	    "empty boolean");
+	want_err("[remote]\ntimeout = 0\n",
+	    ":2: [remote] timeout: \"0\" is not a number from 1 to 3600",
+	    "timeout zero");
+	want_err("[local]\ntimeout = 3601\n",
+	    ":2: [local] timeout: \"3601\" is not a number from 1 to 3600",
+	    "timeout too big");
+	want_err("[local]\ntimeout = 10s\n",
+	    ":2: [local] timeout: \"10s\" is not a number from 1 to 3600",
+	    "timeout with unit");
+	want_err("[local]\ntimeout = -5\n",
+	    ":2: [local] timeout: \"-5\" is not a number from 1 to 3600",
+	    "timeout negative");
+	want_err("[remote]\nport = 65536\n",
+	    ":2: [remote] port: \"65536\" is not a port (1-65535 or a service "
+	    "name)",
+	    "port out of range");
+	want_err("[remote]\nport =\n", ":2: [remote] port: a port is required",
+	    "empty port");
+	want_err("[remote]\nhelo = bad name\n",
+	    ":2: [remote] helo: \"bad name\" is not a host name", "bad helo");
+	want_err("[log]\nfile = postern.log\n",
+	    ":2: [log] file: \"postern.log\" is not an absolute path",
+	    "relative log file");
+	want_err("host = x\n[remote]\n",
+	    ":1: key \"host\" is outside any section",
+	    "key before any section");
+	want_err("[remote]\nhost = x\nthis line has no equals sign\n",
+	    ":3: syntax error (expected [section] or key = value)",
+	    "syntax error");
+	want_err("[remote]\nhost = x\n[delivery\n",
+	    ":3: syntax error (expected [section] or key = value)",
+	    "unclosed section");
+	snprintf(want, sizeof(want),
+	    ":2: line too long (at most 197 "
+	    "characters)");
+	{
+		char big[400];
+
+		memset(big, 'a', sizeof(big));
+		memcpy(big, "[remote]\nhelo = ", 16);
+		big[sizeof(big) - 2] = '\n';
+		big[sizeof(big) - 1] = '\0';
+		want_err(big, want, "line too long");
+	}
+
+	/* The first error wins, and its line is reported. */
+	want_err("[remote]\nhost = x\nfoo = 1\nbar = 2\n",
+	    ":3: unknown key \"foo\" in [remote]", "first error reported");
+
+	want_err("[delivery]\nmode = remote\n",
+	    ": [remote] host is required for mode = remote",
+	    "remote host required");
+	want_err("[remote]\nhost =\n",
+	    ": [remote] host is required for mode = remote",
+	    "empty remote host is missing");
+	want_err("[delivery]\nmode = local\n[local]\nhost =\n",
+	    ": [local] host is required for mode = local",
+	    "local host required in local mode");
+	T_OK(load("[delivery]\nmode = local\n", &cfg, &e) == 0,
+	    "local mode needs no remote host");
+	config_free(&cfg);
+
+	err_clear(&e);
+	T_OK(config_load("/nonexistent/postern.ini", &cfg, &e) == -1,
+	    "missing file fails");
+	T_OK(e.class == ERR_CONFIG, "missing file is ERR_CONFIG");
+	T_STR(e.text,
+	    "cannot read /nonexistent/postern.ini: No such file or directory",
+	    "missing file message");
+	err_clear(&e);
+	T_OK(config_load("/tmp", &cfg, &e) == -1, "directory fails");
+	T_STR(e.text, "cannot read /tmp: Is a directory", "directory message");
+}
+
+static void
+test_sender_aliases(void)
+{
+	struct config cfg;
+	struct err e;
+
+	T_OK(load("[remote]\nhost = x\n[sender]\naddress = web@example.com\n",
+		 &cfg, &e) == 0,
+	    "plain sender address");
+	T_OK(cfg.sender_name == NULL, "no display name");
+	T_STR(cfg.sender_spec, "web@example.com", "plain sender spec");
+	config_free(&cfg);
+
+	want_err("[sender]\naddress = a@example.com, b@example.com\n",
+	    ":2: [sender] address: must be exactly one address",
+	    "two sender addresses");
+	want_err("[sender]\naddress = webmaster\n",
+	    ":2: [sender] address: must be an address with a domain "
+	    "(user@example.com)",
+	    "sender without domain");
+	T_OK(load("[sender]\naddress = <>\n", &cfg, &e) == -1,
+	    "null sender address refused");
+	T_OK(e.class == ERR_CONFIG && strstr(e.text, ":2: [sender] address: "),
+	    "null sender address is a config error at its line");
+	T_OK(load("[sender]\naddress = \"Web <web@example.com>\n", &cfg, &e) ==
+		-1,
+	    "broken sender syntax");
+	T_OK(e.class == ERR_CONFIG && strstr(e.text, ":2: [sender] address: "),
+	    "broken sender syntax is a config error at its line");
+	want_err("[sender]\ndomain = not a domain\n",
+	    ":2: [sender] domain: \"not a domain\" is not a host name",
+	    "bad domain");
+	want_err("[sender]\nsend_as_user = sometimes\n",
+	    ":2: [sender] send_as_user: \"sometimes\" is not yes or no (or "
+	    "true/false, on/off, 1/0)",
+	    "bad send_as_user");
+
+	want_err("[aliases]\nroot = ops@example.com\nROOT = x@example.com\n",
+	    ":3: duplicate alias \"ROOT\"", "duplicate alias");
+	want_err("[aliases]\ndefault = a@example.com\ndefault = "
+		 "b@example.com\n",
+	    ":3: duplicate alias \"default\"", "duplicate default alias");
+	want_err("[aliases]\nroot@x = ops@example.com\n",
+	    ":2: [aliases] \"root@x\" is not a local name (no '@', no spaces)",
+	    "alias name with @");
+	want_err("[aliases]\nroot = ops\n",
+	    ":2: [aliases] root: must be one address such as ops@example.com",
+	    "alias without domain");
+	want_err("[aliases]\nroot = Ops <ops@example.com>\n",
+	    ":2: [aliases] root: must be one address such as ops@example.com",
+	    "alias with display name");
+	want_err("[aliases]\nroot = a@example.com, b@example.com\n",
+	    ":2: [aliases] root: must be one address such as ops@example.com",
+	    "alias with two addresses");
+}
+
+static void
+test_syntax_details(void)
+{
+	struct config cfg;
+	struct err e;
+
+	T_OK(load("[Remote]\nHOST = x.example.com\n  port = 2525 ; submission\n"
+		  "\n# comment\n[log]\nSysLog = 0\nfile =\n",
+		 &cfg, &e) == 0,
+	    "case, indentation, comments");
+	T_STR(cfg.remote.hosts[0].host, "x.example.com", "case-insensitive");
+	T_STR(cfg.remote.port, "2525", "indented key is a key, comment cut");
+	T_OK(cfg.log_syslog == 0, "boolean 0");
+	T_OK(cfg.log_file == NULL, "empty path is unset");
+	config_free(&cfg);
+}
+
+/* --check output reads back to the same settings. */
+static void
+test_print(void)
+{
+	struct config cfg, again;
+	struct err e;
+	char *out = NULL, *out2 = NULL;
+	size_t len = 0, len2 = 0;
+	FILE *fp;
+
+	T_OK(load(full_ini, &cfg, &e) == 0, "print: load");
+	if ((fp = open_memstream(&out, &len)) == NULL)
+		exit(1);
+	config_print(&cfg, fp);
+	fclose(fp);
+	T_OK(strstr(out,
+		 "\n[delivery]\nmode = local\npartial_delivery = "
+		 "yes\n") != NULL,
+	    "print delivery");
+	T_OK(strstr(out, "host = [::1]:10025, localhost:2525\n") != NULL,
+	    "print host list with ports");
+	T_OK(strstr(out, "\n[aliases]\nroot = ops@example.com\n") != NULL,
+	    "print aliases");
+	T_OK(strstr(out, "default = catchall@example.com\n") != NULL,
+	    "print alias default");
+	T_OK(strstr(out, "syslog = no\n") != NULL, "print boolean");
+	T_OK(load(out, &again, &e) == 0, "printed settings load again");
+	if ((fp = open_memstream(&out2, &len2)) == NULL)
+		exit(1);
+	config_print(&again, fp);
+	fclose(fp);
+	/* Only the first line (the file name) differs. */
+	T_STR(strchr(out2, '\n'), strchr(out, '\n'), "print round trip");
+	config_free(&cfg);
+	config_free(&again);
+	free(out);
+	free(out2);
+
+	config_defaults(&cfg);
+	out = NULL;
+	if ((fp = open_memstream(&out, &len)) == NULL)
+		exit(1);
+	config_print(&cfg, fp);
+	fclose(fp);
+	T_OK(strstr(out,
+		 "[remote]\nhost =\nport = 25\ntimeout = 60\nhelo =\n") != NULL,
+	    "print defaults, unset keys empty");
+	config_free(&cfg);
+	free(out);
+}
+
+static void
+test_domain(void)
+{
+	const char *p;
+	char *d, *fallback;
+
+	config_set_mailname_path("/nonexistent/mailname");
+	fallback = config_default_domain();
+	T_OK(fallback != NULL && *fallback != '\0' &&
+		strpbrk(fallback, " \t\n@") == NULL,
+	    "domain falls back to the host name");
+	p = write_tmp("  \n");
+	config_set_mailname_path(p);
+	d = config_default_domain();
+	T_STR(d, fallback, "blank mailname falls back");
+	free(d);
+	unlink(p);
+	p = write_tmp("bad name here\n");
+	config_set_mailname_path(p);
+	d = config_default_domain();
+	T_STR(d, fallback, "junk mailname falls back");
+	free(d);
+	unlink(p);
+	p = write_tmp("mx.example.com\nsecond.example.com\n");
+	config_set_mailname_path(p);
+	d = config_default_domain();
+	T_STR(d, "mx.example.com", "mailname first line");
+	free(d);
+	unlink(p);
+	free(fallback);
+}
+
+static char *
+slurp(const char *path)
+{
+	static char data[8192];
+	ssize_t n;
+	int fd;
+
+	data[0] = '\0';
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return data;
+	n = read(fd, data, sizeof(data) - 1);
+	data[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return data;
+}
+
+static void
+test_log(void)
+{
+	char path[64] = "/tmp/t_log.XXXXXX", want[128], big[3000], *s, *nl;
+	int fd;
+
+	if ((fd = mkstemp(path)) == -1)
+		exit(1);
+	close(fd);
+	log_open("t tag", path, 0);
+	log_msg(LOG_INFO, "hello %s", "a\r\nb\x1b[0m");
+	log_close();
+	s = slurp(path);
+	snprintf(want, sizeof(want), " t_tag[%ld]: hello a  b?[0m\n",
+	    (long)getpid());
+	T_OK(strstr(s, want) != NULL, "log line format and control chars");
+	T_OK(strchr(s, '\n') == s + strlen(s) - 1, "log: exactly one line");
+	T_OK(strlen(s) > 16 && s[3] == ' ' && s[6] == ' ' && s[9] == ':',
+	    "log: timestamp Mon DD HH:MM:SS");
+
+	/* Appends; a long message is cut with "...". */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	log_open(NULL, path, 0);
+	log_msg(LOG_INFO, "%s", big);
+	log_close();
+	s = slurp(path);
+	nl = strchr(s, '\n');
+	T_OK(nl != NULL && strstr(nl + 1, " postern[") != NULL,
+	    "log appends, default tag");
+	T_OK(nl != NULL && strlen(nl + 1) < 1024 + 200 &&
+		strstr(nl + 1, "xxx...\n") != NULL,
+	    "long log line truncated with ...");
+	unlink(path);
+
+	/* A log file that cannot be opened does not stop anything. */
+	log_open("postern", "/nonexistent/dir/postern.log", 0);
+	log_msg(LOG_INFO, "still fine");
+	log_close();
+	T_OK(access("/nonexistent/dir/postern.log", F_OK) == -1,
+	    "unopenable log file is skipped");
+}
+
+int
+main(void)
+{
+	const char *mn;
+	char mailname[64];
+
+	mn = write_tmp("mail.example.org\n");
+	snprintf(mailname, sizeof(mailname), "%s", mn);
+	config_set_mailname_path(mailname);
+	test_defaults();
+	test_minimal();
+	test_every_key();
+	test_hosts();
+	test_errors();
+	test_sender_aliases();
+	test_syntax_details();
+	test_print();
+	test_domain();
+	unlink(mailname);
+	test_log();
+	return t_done();
+}
