@@ -1,0 +1,45 @@
+#!/bin/sh
+# tests/deps.sh: make sure the Debian packages needed to build and test
+# postern are installed.  Fast when they are (dpkg-query only).  Missing
+# ones are installed when running as root (apt-get update once, then a
+# non-interactive install, with Postfix preseeded to "No configuration" so
+# no system mail server is configured or started); otherwise the missing
+# packages and the command are printed and the exit status is 1.
+
+set -u
+
+PKGS="gcc make pkg-config libssl-dev libntlm0-dev libinih-dev python3
+coreutils postfix sasl2-bin libsasl2-modules msmtp openssl"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)
+	case $st in
+	ii*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -x /usr/bin/python3 ] || missing="$missing python3"
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "tests/deps.sh: missing Debian packages:$missing" >&2
+	echo "install them as root with:" >&2
+	echo "  echo 'postfix postfix/main_mailer_type select No configuration'" \
+	    "| debconf-set-selections" >&2
+	echo "  DEBIAN_FRONTEND=noninteractive apt-get install -y" \
+	    "--no-install-recommends$missing" >&2
+	exit 1
+fi
+
+echo "tests/deps.sh: installing:$missing" >&2
+# Before postfix is unpacked: no system instance, no questions.
+echo "postfix postfix/main_mailer_type select No configuration" |
+    debconf-set-selections || exit 1
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q || exit 1
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing || exit 1
