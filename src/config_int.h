@@ -1,6 +1,7 @@
 /*
- * config_int.h: what config.c (the ini reader) and config_set.c (typed
- * values: parse, print, free, defaults) share.  Not for other modules.
+ * config_int.h: what config.c (the ini reader, --check output) and
+ * config_set.c (typed values: parse, defaults, free) share.  Not for
+ * other modules.
  */
 #ifndef POSTERN_CONFIG_INT_H
 #define POSTERN_CONFIG_INT_H
@@ -37,6 +38,9 @@ struct cfg_key {
 	const char *const *choices; /* CFG_ENUM, NULL-terminated */
 	int flags;
 };
+
+/* The field a key describes, typed. */
+#define CFG_PTR(cfg, k, type) ((type *)(void *)((char *)(cfg) + (k)->off))
 
 const struct cfg_key *cfg_key_table(size_t *);
 

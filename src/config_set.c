@@ -1,7 +1,7 @@
 /*
  * config_set.c: the typed values behind the ini keys: parsing one value,
- * defaults, the qualifying domain, --check output and freeing.  config.c
- * reads the file and calls cfg_set() for each key it finds.
+ * defaults, the qualifying domain and freeing.  config.c reads the file,
+ * calls cfg_set() for each key it finds, and prints (--check).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -25,8 +25,6 @@
 /* The enum fields are written through an int pointer. */
 _Static_assert(sizeof(enum config_delivery) == sizeof(int),
     "enum config_delivery must be int-sized");
-
-#define CFG_PTR(cfg, k, type) ((type *)(void *)((char *)(cfg) + (k)->off))
 
 static const char *cfg_mailname = MAILNAME_PATH;
 
@@ -513,84 +511,6 @@ cfg_finish(struct config *cfg, struct err *e)
 	    (cfg->domain = config_default_domain()) == NULL)
 		return err_sys(e, ERR_OS, "configuration");
 	return 0;
-}
-
-static void
-cfg_print_hosts(const struct config_server *srv, FILE *fp)
-{
-	const struct config_host *h;
-	size_t i;
-
-	for (i = 0; i < srv->nhosts; i++) {
-		h = &srv->hosts[i];
-		fprintf(fp, "%s%s%s%s:%s", i ? ", " : " ",
-		    strchr(h->host, ':') ? "[" : "", h->host,
-		    strchr(h->host, ':') ? "]" : "",
-		    h->port ? h->port : srv->port);
-	}
-}
-
-static void
-cfg_print_value(const struct config *cfg, const struct cfg_key *k, FILE *fp)
-{
-	const char *s;
-	int i;
-
-	switch (k->type) {
-	case CFG_STR:
-	case CFG_NAME:
-	case CFG_PATH:
-	case CFG_PORT:
-		if ((s = *CFG_PTR(cfg, k, char *const)) != NULL)
-			fprintf(fp, " %s",
-			    (k->flags & CFG_SECRET) ? "********" : s);
-		break;
-	case CFG_BOOL:
-		fprintf(fp, " %s", *CFG_PTR(cfg, k, const int) ? "yes" : "no");
-		break;
-	case CFG_INT:
-		fprintf(fp, " %d", *CFG_PTR(cfg, k, const int));
-		break;
-	case CFG_ENUM:
-		i = *CFG_PTR(cfg, k, const int);
-		fprintf(fp, " %s", k->choices[i]);
-		break;
-	case CFG_HOSTS:
-		cfg_print_hosts(CFG_PTR(cfg, k, const struct config_server),
-		    fp);
-		break;
-	case CFG_SENDER:
-		if (cfg->sender_address != NULL)
-			fprintf(fp, " %s", cfg->sender_address);
-		break;
-	}
-}
-
-void
-config_print(const struct config *cfg, FILE *fp)
-{
-	const struct cfg_key *keys;
-	const char *sect = NULL;
-	size_t i, n;
-
-	fprintf(fp, "; postern settings read from %s\n",
-	    cfg->path ? cfg->path : "(built-in defaults)");
-	keys = cfg_key_table(&n);
-	for (i = 0; i < n; i++) {
-		if (sect == NULL || strcmp(sect, keys[i].section) != 0) {
-			sect = keys[i].section;
-			fprintf(fp, "\n[%s]\n", sect);
-		}
-		fprintf(fp, "%s =", keys[i].name);
-		cfg_print_value(cfg, &keys[i], fp);
-		fputc('\n', fp);
-	}
-	fprintf(fp, "\n[aliases]\n");
-	for (i = 0; i < cfg->naliases; i++)
-		fprintf(fp, "%s = %s\n", cfg->aliases[i].name,
-		    cfg->aliases[i].addr);
-	if (cfg->alias_default != NULL)
-		fprintf(fp, "default = %s\n", cfg->alias_default);
 }
 
 void
