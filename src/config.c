@@ -35,7 +35,7 @@
 static const char *const cfg_delivery_names[] = { "remote", "local", NULL };
 
 #define CFG_SRV(s, f)                                                          \
-	offsetof(struct config, s) + offsetof(struct config_server, f)
+	(offsetof(struct config, s) + offsetof(struct config_server, f))
 
 /* The keys.  Rows of one section stay together: --check prints in order. */
 static const struct cfg_key cfg_keys[] = {

@@ -234,8 +234,6 @@ test_hosts(void)
 static void
 test_errors(void)
 {
-	struct config cfg;
-	struct err e;
 	char want[256];
 
 	want_err("[delivery]\nmode = remote\n[remtoe]\nhost = x\n",
@@ -320,6 +318,14 @@ test_errors(void)
 	/* The first error wins, and its line is reported. */
 	want_err("[remote]\nhost = x\nfoo = 1\nbar = 2\n",
 	    ":3: unknown key \"foo\" in [remote]", "first error reported");
+}
+
+/* Errors about the file as a whole: required keys, unreadable files. */
+static void
+test_errors_file(void)
+{
+	struct config cfg;
+	struct err e;
 
 	want_err("[delivery]\nmode = remote\n",
 	    ": [remote] host is required for mode = remote",
@@ -575,6 +581,7 @@ main(void)
 	test_every_key();
 	test_hosts();
 	test_errors();
+	test_errors_file();
 	test_sender_aliases();
 	test_syntax_details();
 	test_print();
