@@ -25,6 +25,7 @@ struct config;
 
 #define MSG_HEADER_MAX	 (1024 * 1024)	/* the whole header block */
 #define MSG_LINE_MAX	 998		/* octets per line on the wire */
+#define MSG_RCPT_MAX	 10000		/* recipients taken by -t */
 
 struct msg_opts {
 	int			 ignore_dots;	/* -i: a lone "." is data */
