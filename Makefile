@@ -4,11 +4,13 @@
 include config.mk
 
 LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/conn.o \
-	src/deliver.o src/err.o src/log.o src/msg.o src/server.o \
+	src/deliver.o src/err.o src/log.o src/msg.o src/msg_addr.o \
+	src/msg_body.o src/msg_hdr.o src/msg_in.o src/server.o \
 	src/smtp.o src/smtp_reply.o
 OBJ = src/main.o $(LIBOBJ)
 LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/conn.c \
-	src/deliver.c src/err.c src/log.c src/msg.c src/server.c \
+	src/deliver.c src/err.c src/log.c src/msg.c src/msg_addr.c \
+	src/msg_body.c src/msg_hdr.c src/msg_in.c src/server.c \
 	src/smtp.c src/smtp_reply.c
 HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/config.h include/postern/conn.h \
