@@ -24,13 +24,13 @@
 #include "postern/msg.h"
 #include "postern/smtp.h"
 
-#define RCPT_MAX	 10000	/* envelope recipients of one message */
-#define LOG_TO_MAX	 2048	/* the to= field of a log line */
+#define RCPT_MAX 10000 /* envelope recipients of one message */
+#define LOG_TO_MAX 2048 /* the to= field of a log line */
 
 struct rcpts {
-	char	**v;
-	size_t	  n;
-	size_t	  cap;
+	char **v;
+	size_t n;
+	size_t cap;
 };
 
 /* Add spec (taking ownership) unless the list already has it. */
@@ -98,8 +98,9 @@ rcpts_from_argv(const struct cli *cli, const struct addr_rewrite *rw,
 			if ((spec = addr_rewrite(l.v[j].spec, rw)) == NULL ||
 			    rcpts_add(r, spec, e) == -1) {
 				addr_list_free(&l);
-				return e->class ? -1 :
-				    err_sys(e, ERR_OS, "recipient");
+				return e->class ? -1
+						: err_sys(e, ERR_OS,
+						      "recipient");
 			}
 		}
 		addr_list_free(&l);
@@ -223,11 +224,11 @@ log_to(char *to, size_t size, const struct rcpts *r)
 }
 
 struct attempt {
-	char			 id[32];
-	const struct msg	*msg;
-	const struct rcpts	*rcpts;
-	const char		*relay;
-	struct timespec		 t0;
+	char id[32];
+	const struct msg *msg;
+	const struct rcpts *rcpts;
+	const char *relay;
+	struct timespec t0;
 };
 
 static void
@@ -241,8 +242,8 @@ log_result(const struct attempt *a, const char *status, const char *result)
 	    "id=%s msgid=%s from=<%s> to=%s relay=%s tls=no auth=none "
 	    "size=%llu status=%s delay=%.2f result=\"%s\"",
 	    a->id, a->msg->msgid ? a->msg->msgid : "-", a->msg->sender, to,
-	    a->relay ? a->relay : "none", a->msg->size, status,
-	    elapsed(&a->t0), res);
+	    a->relay ? a->relay : "none", a->msg->size, status, elapsed(&a->t0),
+	    res);
 }
 
 static void
@@ -263,16 +264,18 @@ report_refused(const struct attempt *a, const struct smtp_rcpt *st)
 	for (i = 0; i < a->rcpts->n; i++) {
 		if (st[i].code >= 200 && st[i].code < 300)
 			continue;
-		fprintf(stderr, "postern: recipient <%s> refused by %s: %d %s\n",
+		fprintf(stderr,
+		    "postern: recipient <%s> refused by %s: %d %s\n",
 		    a->rcpts->v[i], a->relay, st[i].code, st[i].text);
-		log_msg(LOG_WARNING, "id=%s to=<%s> status=refused result=\"%d %s\"",
-		    a->id, a->rcpts->v[i], st[i].code, st[i].text);
+		log_msg(LOG_WARNING,
+		    "id=%s to=<%s> status=refused result=\"%d %s\"", a->id,
+		    a->rcpts->v[i], st[i].code, st[i].text);
 	}
 }
 
 static int
-transmit(const struct cli *cli, const struct config *cfg,
-    struct attempt *a, struct msg *m, struct err *e)
+transmit(const struct cli *cli, const struct config *cfg, struct attempt *a,
+    struct msg *m, struct err *e)
 {
 	struct smtp_session *s;
 	struct smtp_envelope env;
@@ -350,7 +353,8 @@ deliver_submit(const struct cli *cli, const struct config *cfg, int fd,
 	if (rcpts_from_argv(cli, &rw, &r, e) == -1)
 		goto out;
 	if (r.n == 0 && !cli->extract) {
-		err_set(e, ERR_USAGE, "no recipients given (name them, or "
+		err_set(e, ERR_USAGE,
+		    "no recipients given (name them, or "
 		    "use -t to take them from the message)");
 		goto out;
 	}

@@ -19,8 +19,7 @@
 #include "postern/server.h"
 
 /* The exit-code table of DESIGN.md section 2: the only place it lives. */
-static int
-exit_status(enum err_class class)
+static int exit_status(enum err_class class)
 {
 	switch (class) {
 	case ERR_NONE:
@@ -95,8 +94,9 @@ run(const struct cli *cli, struct err *e)
 	switch (cli->mode) {
 	case CLI_CHECK:
 		config_print(&cfg, stdout);
-		rc = fflush(stdout) == 0 ? 0 :
-		    err_sys(e, ERR_IO, "cannot write the settings");
+		rc = fflush(stdout) == 0
+		    ? 0
+		    : err_sys(e, ERR_IO, "cannot write the settings");
 		break;
 	case CLI_SERVERINFO:
 		rc = deliver_serverinfo(cli, &cfg, e);

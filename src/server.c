@@ -27,37 +27,36 @@
 #include "postern/msg.h"
 #include "postern/server.h"
 
-#define SRV_IBUF	 65536
-#define SRV_OBUF	 65536
+#define SRV_IBUF 65536
+#define SRV_OBUF 65536
 
 struct srv {
-	int			 in;
-	int			 out;
-	char			 ibuf[SRV_IBUF];
-	size_t			 ipos;
-	size_t			 ilen;
-	int			 eof;
-	int			 closing;	/* 221 or 421 sent */
-	struct buf		 obuf;
-	const struct cli	*cli;
-	const struct config	*cfg;
-	struct addr_rewrite	 rw;
-	unsigned int		 errors;
-	unsigned int		 commands;
+	int in;
+	int out;
+	char ibuf[SRV_IBUF];
+	size_t ipos;
+	size_t ilen;
+	int eof;
+	int closing; /* 221 or 421 sent */
+	struct buf obuf;
+	const struct cli *cli;
+	const struct config *cfg;
+	struct addr_rewrite rw;
+	unsigned int errors;
+	unsigned int commands;
 
 	/* the transaction */
-	int			 mail;		/* MAIL seen */
-	char			 sender[ADDR_SPEC_MAX + 3];
-	char			**rcpts;
-	size_t			 nrcpts;
-	char			 notify[128];
-	const char		*ret;		/* "FULL", "HDRS" or NULL */
-	char			 envid[128];
-	const char		*body;		/* "7BIT", "8BITMIME" or NULL */
+	int mail; /* MAIL seen */
+	char sender[ADDR_SPEC_MAX + 3];
+	char **rcpts;
+	size_t nrcpts;
+	char notify[128];
+	const char *ret; /* "FULL", "HDRS" or NULL */
+	char envid[128];
+	const char *body; /* "7BIT", "8BITMIME" or NULL */
 };
 
-static void
-srv_reply(struct srv *s, const char *fmt, ...)
+static void srv_reply(struct srv *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -154,8 +153,8 @@ srv_getline(struct srv *s, char *line, size_t cap, int *toolong)
 	*toolong = 0;
 	for (;;) {
 		nl = memchr(s->ibuf + s->ipos, '\n', s->ilen - s->ipos);
-		n = (nl ? (size_t)(nl - (s->ibuf + s->ipos)) :
-			  s->ilen - s->ipos);
+		n = (nl ? (size_t)(nl - (s->ibuf + s->ipos))
+			: s->ilen - s->ipos);
 		if (!*toolong && len + n < cap) {
 			memcpy(line + len, s->ibuf + s->ipos, n);
 			len += n;
@@ -191,7 +190,6 @@ srv_reset(struct srv *s)
 	s->notify[0] = s->envid[0] = '\0';
 	s->ret = s->body = NULL;
 }
-
 
 /*
  * The path of MAIL FROM:<...> or RCPT TO:<...>: arg points after the
@@ -430,8 +428,7 @@ cmd_rcpt(struct srv *s, const char *arg)
 		return;
 	}
 	if ((spec = addr_rewrite(addr, &s->rw)) == NULL ||
-	    (nv = reallocarray(s->rcpts, s->nrcpts + 1, sizeof(*nv))) ==
-		NULL) {
+	    (nv = reallocarray(s->rcpts, s->nrcpts + 1, sizeof(*nv))) == NULL) {
 		free(spec);
 		srv_reply(s, "451 4.3.0 Error: out of memory");
 		return;
@@ -477,8 +474,8 @@ srv_data_copy(struct srv *s, int fd, int *werr)
 			s->ipos++; /* unstuff */
 		}
 		nl = memchr(s->ibuf + s->ipos, '\n', s->ilen - s->ipos);
-		n = nl ? (size_t)(nl - (s->ibuf + s->ipos)) + 1 :
-			 s->ilen - s->ipos;
+		n = nl ? (size_t)(nl - (s->ibuf + s->ipos)) + 1
+		       : s->ilen - s->ipos;
 		if (w.len + n > w.max && !*werr) {
 			if (write(fd, w.data, w.len) != (ssize_t)w.len)
 				*werr = 1;
@@ -591,7 +588,8 @@ cmd_data(struct srv *s, const char *arg)
 	if (snprintf(path, sizeof(path), "%s/postern-bs.XXXXXX",
 		deliver_tmpdir()) >= (int)sizeof(path) ||
 	    (fd = mkostemp(path, O_CLOEXEC)) == -1) {
-		log_msg(LOG_ERR, "-bs: cannot create a temporary file in %s: %s",
+		log_msg(LOG_ERR,
+		    "-bs: cannot create a temporary file in %s: %s",
 		    deliver_tmpdir(), strerror(errno));
 		srv_reply(s, "451 4.3.0 Error: cannot store the message");
 		return;
@@ -600,7 +598,8 @@ cmd_data(struct srv *s, const char *arg)
 	srv_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	if (srv_data_copy(s, fd, &werr) == -1) {
 		/* The client vanished mid-DATA: nothing is delivered. */
-		log_msg(LOG_WARNING, "-bs: client closed the session in DATA, "
+		log_msg(LOG_WARNING,
+		    "-bs: client closed the session in DATA, "
 		    "message discarded");
 		close(fd);
 		s->closing = 1;
@@ -666,10 +665,12 @@ srv_command(struct srv *s, char *line)
 		srv_reply(s, "221 2.0.0 Bye");
 		s->closing = 1;
 	} else if (strcasecmp(line, "HELP") == 0)
-		srv_reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA "
+		srv_reply(s,
+		    "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA "
 		    "RSET NOOP QUIT HELP VRFY");
 	else if (strcasecmp(line, "VRFY") == 0)
-		srv_reply(s, "252 2.5.2 Cannot VRFY user, but will accept "
+		srv_reply(s,
+		    "252 2.5.2 Cannot VRFY user, but will accept "
 		    "message and attempt delivery");
 	else if (strcasecmp(line, "EXPN") == 0 ||
 	    strcasecmp(line, "STARTTLS") == 0 ||
@@ -706,8 +707,8 @@ server_run(const struct cli *cli, const struct config *cfg, int in, int out,
 		if (++s->commands > SERVER_CMD_MAX ||
 		    s->errors >= SERVER_ERR_MAX) {
 			srv_reply(s, "421 4.7.0 Error: too many %s, closing",
-			    s->errors >= SERVER_ERR_MAX ? "errors" :
-							   "commands");
+			    s->errors >= SERVER_ERR_MAX ? "errors"
+							: "commands");
 			break;
 		}
 		if (toolong) {
