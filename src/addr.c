@@ -549,8 +549,10 @@ addr_parse_sender(const char *s, char **spec, struct err *err)
 			return err_sys(err, ERR_OS, "sender");
 		return 0;
 	}
-	if (parse(s, strlen(s), &l, 1, err) == -1)
+	if (parse(s, strlen(s), &l, 1, err) == -1) {
+		addr_list_free(&l);
 		return -1;
+	}
 	if (l.n == 0) {
 		addr_list_free(&l);
 		err_sanitize(snip, sizeof(snip), s, n);

@@ -37,6 +37,13 @@ struct addr_list {
  * domain literals and comments are understood; unbalanced quotes, angle
  * brackets or parentheses, or an addr-spec longer than ADDR_SPEC_MAX, fail
  * with ERR_DATA.  Appends to out (which must be zeroed or already used).
+ * On failure out is left as it was given (ERR_DATA text: bad address
+ * "<the element>": <why>).  Folding (CRLF or LF then white space) is white
+ * space, and a line end at the very end of the text is ignored; any other
+ * CR or LF is an error.  "<>" is an error here (only a sender may be
+ * null).  An obsolete route "<@r1,@r2:a@x>" is dropped from spec; off/len
+ * then cover the route too, so a splice replaces the whole inside of <>.
+ * A group without its final ';' at the end of the text is accepted.
  */
 int	 addr_parse_list(const char *, size_t, struct addr_list *, struct err *);
 /*

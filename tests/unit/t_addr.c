@@ -292,6 +292,10 @@ t_sender(void)
 		strstr(E.text, "no address") != NULL,
 	    "sender without address");
 	T_OK(addr_parse_sender("g:;", &spec, &E) == -1, "sender empty group");
+	/* fails after a first mailbox was parsed (no leak under ASan) */
+	T_OK(addr_parse_sender("J <a>, g (r;", &spec, &E) == -1 &&
+	    strstr(E.text, "unbalanced parenthesis") != NULL,
+	    "sender: error after a good mailbox");
 }
 
 static void
