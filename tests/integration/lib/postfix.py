@@ -14,9 +14,11 @@ Standalone: postfix.py start  (prints "port N dir D", leaves it running)
             postfix.py stop D
 """
 
+import atexit
 import os
 import pwd
-import grp
+import signal
+import threading
 import shutil
 import socket
 import subprocess
@@ -130,6 +132,26 @@ class PostfixError(Exception):
     pass
 
 
+_instances = []
+
+
+def _stop_all():
+    for pf in list(_instances):
+        pf.stop()
+
+
+def _stop_on_signals(pf):
+    """Stop the instance even when the test is killed by timeout(1) or ^C:
+    turn SIGTERM/SIGHUP into SystemExit so finally blocks run, and stop
+    at exit as a last resort."""
+    if not _instances:
+        atexit.register(_stop_all)
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, lambda n, f: sys.exit(128 + n))
+    _instances.append(pf)
+
+
 class PrivatePostfix:
     def __init__(self, base=None, port=None):
         self.owned_base = base is None
@@ -203,11 +225,16 @@ class PrivatePostfix:
     def start(self, wait=30.0):
         t0 = time.monotonic()
         self._write_config()
-        # Queue directories with the right owners and modes.  Warnings
-        # (e.g. about /tmp's permissions) are expected and not fatal.
-        self._postfix("set-permissions", check=False)
-        self._postfix("check", check=False)
-        self._postfix("start")
+        _stop_on_signals(self)
+        # `postfix start` creates the queue directories itself (post-install
+        # create-missing).  Only if that fails, fix owners and modes with
+        # set-permissions and try once more; warnings (e.g. about /tmp's
+        # permissions) are expected and not fatal.
+        try:
+            self._postfix("start")
+        except PostfixError:
+            self._postfix("set-permissions", check=False)
+            self._postfix("start")
         self.started = True
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
@@ -228,6 +255,8 @@ class PrivatePostfix:
                 pass
             self._wait_master_gone()
             self.started = False
+        if self in _instances:
+            _instances.remove(self)
         if self.owned_base and not os.environ.get("POSTERN_KEEP_TMP"):
             shutil.rmtree(self.base, ignore_errors=True)
 
