@@ -9,6 +9,7 @@
  * wire form (CRLF, dot-stuffed) through a MSG_CHUNK output buffer.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@ struct in {
 	int pending_cr; /* CR at the end of a chunk */
 	int midline; /* part of a line was passed */
 	int chunk_nul; /* this chunk holds a NUL */
+	int chunk8; /* this chunk holds an octet >= 0x80 */
 	unsigned long lineno; /* completed input lines */
 
 	/* header phase */
@@ -93,16 +95,21 @@ out(struct in *st, const char *p, size_t n, struct err *e)
 	return 0;
 }
 
-/* 1 when some octet is >= 0x80; a loop the compiler vectorises. */
+/* 1 when some octet is >= 0x80; eight octets at a time. */
 static int
 has_8bit(const char *p, size_t n)
 {
-	unsigned char acc = 0;
+	uint64_t acc = 0, w;
+	unsigned char tail = 0;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		acc |= (unsigned char)p[i];
-	return (acc & 0x80) != 0;
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		tail |= (unsigned char)p[i];
+	return (acc & 0x8080808080808080ULL) != 0 || (tail & 0x80) != 0;
 }
 
 /*
@@ -144,7 +151,7 @@ body_frag(struct in *st, const char *p, size_t n, int eol, struct err *e)
 			return -1;
 		st->linelen += n;
 		st->bol = 0;
-		if (!st->res->body8 && has_8bit(p, n))
+		if (st->chunk8 && !st->res->body8 && has_8bit(p, n))
 			st->res->body8 = 1;
 	}
 	if (eol) {
@@ -282,6 +289,7 @@ chunk(struct in *st, const char *p, size_t n, struct err *e)
 	int chunk_cr, last;
 
 	st->chunk_nul = memchr(p, '\0', n) != NULL;
+	st->chunk8 = !st->res->body8 && has_8bit(p, n);
 	chunk_cr = memchr(p, '\r', n) != NULL;
 	if (st->pending_cr) {
 		st->pending_cr = 0;

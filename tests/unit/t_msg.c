@@ -256,6 +256,26 @@ t_line_ends(void)
 }
 
 static void
+t_eightbit(void)
+{
+	size_t n = 200000, i;
+	char *in = malloc(n + 16);
+
+	setup();
+	T_OK(rd("Subject: s\n\ncaf\xc3\xa9\n") == 0 && M.eightbit &&
+		!M.utf8_addrs,
+	    "8bit: body octet sets eightbit");
+	T_OK(rd("Subject: s\n\ncafe\n") == 0 && !M.eightbit, "8bit: ASCII");
+	memcpy(in, "Subject: s\n\n", 12);
+	for (i = 12; i < n; i++)
+		in[i] = i % 50 ? 'a' : '\n';
+	memcpy(in + n, "\n\xe9\n", 4);
+	T_OK(rd_n(in, n + 3) == 0 && M.eightbit,
+	    "8bit: found in a later chunk");
+	free(in);
+}
+
+static void
 t_nul(void)
 {
 	setup();
@@ -677,6 +697,7 @@ main(void)
 	t_dots();
 	t_line_ends();
 	t_nul();
+	t_eightbit();
 	t_long_qp();
 	t_long_fold();
 	t_no_header();
