@@ -11,12 +11,15 @@
 #define POSTERN_CONN_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct err;
 struct conn;
 
 #define CONN_WBUF	 65536	/* output buffer */
 #define CONN_RBUF	 8192	/* input buffer */
+/* conn_peer(): name (cut at NI_MAXHOST) "[" address "]:" port, NUL */
+#define CONN_PEER_MAX	 (1025 + 1 + 1025 + 2 + 32 + 1)
 
 /*
  * Connect to host:port, trying every address getaddrinfo returns (IPv6 and
@@ -40,5 +43,45 @@ size_t	 conn_pending(const struct conn *);
 /* "name[address]:port" of the peer, for logs and errors. */
 const char *conn_peer(const struct conn *);
 void	 conn_close(struct conn *);
+
+/*
+ * What a timeout message says we were waiting for ("the greeting", "the
+ * reply to DATA"); a static string, default "a reply".
+ */
+void	 conn_set_label(struct conn *, const char *);
+/* The host name as given to conn_open (for TLS name checks). */
+const char *conn_host(const struct conn *);
+int	 conn_fd(const struct conn *);
+int	 conn_timeout(const struct conn *);
+
+/*
+ * The transport under the buffers: plain send/recv by default; tls.c
+ * installs its own after the handshake (conn_set_io).  Both calls must
+ * not block (the socket is non-blocking): they return the bytes moved,
+ * 0 at EOF (read), CONN_IO_WANT_READ or CONN_IO_WANT_WRITE when conn.c
+ * should poll for that and call again, or -1 with err filled.  pending:
+ * bytes the transport holds already decoded (TLS records), may be NULL.
+ * close: release ctx (the fd stays conn.c's), may be NULL.
+ */
+#define CONN_IO_WANT_READ	(-2)
+#define CONN_IO_WANT_WRITE	(-3)
+struct conn_io {
+	ssize_t	(*read)(void *ctx, int fd, void *, size_t, struct err *);
+	ssize_t	(*write)(void *ctx, int fd, const void *, size_t,
+		    struct err *);
+	size_t	(*pending)(void *ctx);
+	void	(*close)(void *ctx);
+};
+/*
+ * Replace the transport; input already buffered is discarded, as
+ * RFC 3207 requires after STARTTLS (nothing read in clear text may be
+ * taken as coming from the TLS peer).  Output must have been flushed.
+ */
+void	 conn_set_io(struct conn *, const struct conn_io *, void *ctx);
+/*
+ * Wait (within the timeout) until the socket is ready for want
+ * (CONN_IO_WANT_READ or CONN_IO_WANT_WRITE): for a TLS handshake.
+ */
+int	 conn_wait(struct conn *, int want, struct err *);
 
 #endif
