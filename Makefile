@@ -18,7 +18,8 @@ HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/log.h include/postern/msg.h \
 	include/postern/server.h include/postern/smtp.h src/config_int.h
 UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
-	tests/unit/t_config tests/unit/t_msg tests/unit/t_smtp_reply
+	tests/unit/t_config tests/unit/t_msg tests/unit/t_smtp_reply \
+	tests/unit/t_smtp
 
 all: postern
 
@@ -48,6 +49,8 @@ tests/unit/t_msg: tests/unit/t_msg.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_msg.c libpostern.a $(LIBS)
 tests/unit/t_smtp_reply: tests/unit/t_smtp_reply.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp_reply.c libpostern.a $(LIBS)
+tests/unit/t_smtp: tests/unit/t_smtp.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp.c libpostern.a $(LIBS)
 
 # Install what building and testing need (Debian packages, as root).
 deps:
