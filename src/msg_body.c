@@ -40,6 +40,20 @@ put(struct pass *p, const char *s, size_t n)
 	return 0;
 }
 
+/* put() for one octet: the common case, kept cheap. */
+static inline int
+put1(struct pass *p, char c)
+{
+	if (p->olen == MSG_CHUNK) {
+		if (msg_write_all(p->fd, p->obuf, p->olen) == -1)
+			return -1;
+		p->olen = 0;
+	}
+	p->obuf[p->olen++] = c;
+	p->total++;
+	return 0;
+}
+
 /* One QP token (a literal octet or "=XY"), after a soft break if full. */
 static int
 qp_token(struct pass *p, const char *s, size_t n)
@@ -50,7 +64,7 @@ qp_token(struct pass *p, const char *s, size_t n)
 		p->col = 0;
 	}
 	p->col += n;
-	return put(p, s, n);
+	return n == 1 ? put1(p, *s) : put(p, s, n);
 }
 
 static int
@@ -121,7 +135,7 @@ fold_byte(struct pass *p, unsigned char c)
 		p->col++;
 	}
 	p->col++;
-	return put(p, &s, 1);
+	return put1(p, s);
 }
 
 static int
