@@ -1,0 +1,54 @@
+/*
+ * smtp_int.h: what smtp.c (the session) and smtp_tx.c (the transaction)
+ * share; not for other modules.
+ */
+#ifndef POSTERN_SMTP_INT_H
+#define POSTERN_SMTP_INT_H
+
+#include "postern/buf.h"
+#include "postern/conn.h"
+#include "postern/err.h"
+#include "postern/smtp.h"
+
+#define SMTP_CMD_MAX 8192 /* one command line: ORCPT may triple 998 */
+
+enum smtp_state {
+	SMTP_GREETING,
+	SMTP_EHLO,
+	SMTP_HELO,
+	SMTP_READY,
+	SMTP_FAILED,
+};
+
+struct smtp_session {
+	struct conn *conn; /* NULL once dead */
+	struct smtp_opts opts;
+	struct smtp_caps caps;
+	enum smtp_state state;
+	int dirty; /* a MAIL was accepted, no dot */
+	struct smtp_reply reply; /* the last reply */
+	struct smtp_reply greeting; /* for --serverinfo */
+	struct smtp_reply ehlo;
+	struct buf cmd;
+	char relay[CONN_PEER_MAX];
+	char line[SMTP_LINE_MAX + 1];
+};
+
+/* opts.verbose: one transcript line on stderr, sanitised. */
+void smtp_transcript(const struct smtp_session *, const char *dir,
+    const char *line, size_t len);
+/* Drop the connection without QUIT; the session cannot be used again. */
+void smtp_drop(struct smtp_session *);
+/* Queue one command line (CRLF added, not flushed); secret: redacted. */
+int smtp_put(struct smtp_session *, const char *, int secret, struct err *);
+int smtp_flush(struct smtp_session *, struct err *);
+/* Read one whole reply; any failure drops the session. */
+int smtp_read(struct smtp_session *, struct smtp_reply *, const char *label,
+    struct err *);
+/* Fill err from a refusal: "<what> by HOST: 550 5.1.1 text"; -1. */
+int smtp_refused(struct smtp_session *, const struct smtp_reply *,
+    enum err_class, struct err *, const char *what);
+/* 5xx: ERR_UNAVAIL; anything else unexpected: ERR_TEMP. */
+enum err_class smtp_class(int code);
+
+#endif
