@@ -341,6 +341,7 @@ def main(argv):
         pf = PrivatePostfix(base=tempfile.mkdtemp(prefix="postern-pf-"))
         pf.owned_base = False
         pf.start()
+        _instances.remove(pf)   # leave it running: "stop DIR" ends it
         print("port %d dir %s (%.2fs)" % (pf.port, pf.base, pf.start_seconds))
         return 0
     if len(argv) == 3 and argv[1] == "stop":
