@@ -44,10 +44,10 @@ buf_grow(struct buf *b, size_t need)
 int
 buf_add(struct buf *b, const void *p, size_t n)
 {
+	if (n == 0) /* p may be NULL then; memcpy must not see it */
+		return 0;
 	if (buf_grow(b, n) == -1)
 		return -1;
-	if (b->data == NULL) /* n == 0 on an empty buffer */
-		return 0;
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
