@@ -803,6 +803,144 @@ t_data_fail(void)
 	    "data source failure: neither data nor dot");
 }
 
+/* Read a whole file descriptor from the start into got. */
+static void
+slurp(int fd)
+{
+	ssize_t r;
+	size_t n = 0;
+
+	lseek(fd, 0, SEEK_SET);
+	while (n + 1 < sizeof(got) &&
+	    (r = read(fd, got + n, sizeof(got) - 1 - n)) > 0)
+		n += (size_t)r;
+	got[n] = '\0';
+}
+
+static void
+t_verbose(void)
+{
+	const char *sc[] = { GREET, "<1", ">250-mx\r\n250 AUTH PLAIN\r\n", "<1",
+		">334 \r\n", "<1", ">235 ok\r\n", TX1, "D", ">250 ok\r\n", "<1",
+		">221 bye\r\n", NULL };
+	char *rc[] = { "b@y" };
+	struct smtp_envelope env;
+	struct smtp_rcpt rr[1];
+	const struct smtp_reply *r;
+	struct smtp_session *s;
+	struct err err;
+	struct srv sv;
+	FILE *tf = tmpfile();
+	int saved = dup(2);
+
+	setup1(&sv, sc);
+	opts.verbose = 1;
+	env1(&env, rc, 1);
+	fflush(stderr);
+	dup2(fileno(tf), 2);
+	T_OK(smtp_open(&s, &cs, &opts, &err) == 0, "verbose: open");
+	T_OK(smtp_command(s, "AUTH PLAIN", 0, &r, &err) == 0 && r->code == 334,
+	    "verbose: smtp_command");
+	T_OK(smtp_command(s, "c2VjcmV0", 1, &r, &err) == 0 && r->code == 235,
+	    "verbose: secret command");
+	T_OK(smtp_send(s, &env, rr, emit, (void *)body, &err) == 0,
+	    "verbose: sent");
+	smtp_close(s);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	slurp(fileno(tf));
+	fclose(tf);
+	T_OK(strstr(got,
+		 "<<< 220 mx ESMTP\n>>> EHLO client.example\n"
+		 "<<< 250-mx\n<<< 250 AUTH PLAIN\n") == got,
+	    "verbose: transcript lines");
+	T_OK(strstr(got, ">>> AUTH <redacted>\n<<< 334 \n>>> <redacted>\n") !=
+		NULL,
+	    "verbose: AUTH redacted");
+	T_OK(strstr(got, "c2VjcmV0") == NULL,
+	    "verbose: no secret in the transcript");
+	T_OK(strstr(got, "hello") == NULL &&
+		strstr(got, ">>> (message data)\n>>> .\n<<< 250 ok\n") != NULL,
+	    "verbose: no message data");
+	srv_end(&sv, got, sizeof(got));
+	T_OK(strstr(got, "AUTH PLAIN\r\nc2VjcmV0\r\n") != NULL,
+	    "verbose: the secret itself went to the server");
+}
+
+static void
+t_serverinfo(void)
+{
+	const char *sc[] = { GREET, "<1",
+		">250-mx hello\r\n250-PIPELINING\r\n250 SIZE 100\r\n", "<1",
+		">221 bye\r\n", NULL };
+	const char *helo[] = { GREET, "<1", ">500 no\r\n", "<1", ">250 hi\r\n",
+		"<1", ">221 bye\r\n", NULL };
+	struct err err;
+	struct srv sv;
+	char want[512];
+	FILE *tf;
+
+	setup1(&sv, sc);
+	tf = tmpfile();
+	T_OK(smtp_serverinfo(&cs, &opts, tf, &err) == 0, "serverinfo: ok");
+	slurp(fileno(tf));
+	fclose(tf);
+	snprintf(want, sizeof(want),
+	    "server: 127.0.0.1[127.0.0.1]:%s\ngreeting: 220\n  mx ESMTP\n"
+	    "EHLO: 250\n  mx hello\n  PIPELINING\n  SIZE 100\n"
+	    "capabilities:\n  PIPELINING\n  SIZE 100\n",
+	    sv.port);
+	T_STR(got, want, "serverinfo: output");
+	T_OK(srv_end(&sv, got, sizeof(got)) == 0 &&
+		strcmp(got, "EHLO client.example\r\nQUIT\r\n") == 0,
+	    "serverinfo: EHLO and QUIT only");
+
+	setup1(&sv, helo);
+	tf = tmpfile();
+	T_OK(smtp_serverinfo(&cs, &opts, tf, &err) == 0, "serverinfo HELO: ok");
+	slurp(fileno(tf));
+	fclose(tf);
+	T_OK(strstr(got, "EHLO refused, HELO accepted") != NULL,
+	    "serverinfo HELO: says so");
+	srv_end(&sv, got, sizeof(got));
+}
+
+/* More recipients than one pipelined batch. */
+static void
+t_batches(void)
+{
+	static char r1[128 * 8 + 2], *rc[130];
+	static char names[130][16];
+	const char *sc[] = { GREET, "<1", EHLO_PIPE, "<128!", r1, "<4!",
+		">250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", "D", ">250 ok\r\n",
+		"<1", ">221 bye\r\n", NULL };
+	struct smtp_envelope env;
+	static struct smtp_rcpt rr[130];
+	struct smtp_session *s;
+	struct err err;
+	struct srv sv;
+	size_t i;
+
+	r1[0] = '>';
+	for (i = 0; i < 128; i++)
+		memcpy(r1 + 1 + i * 8, "250 ok\r\n", 8);
+	r1[sizeof(r1) - 1] = '\0';
+	for (i = 0; i < 130; i++) {
+		snprintf(names[i], sizeof(names[i]), "r%zu@y", i);
+		rc[i] = names[i];
+	}
+	setup1(&sv, sc);
+	env1(&env, rc, 130);
+	T_OK(smtp_open(&s, &cs, &opts, &err) == 0, "batches: open");
+	T_OK(smtp_send(s, &env, rr, emit, (void *)body, &err) == 0,
+	    "batches: 130 recipients sent");
+	T_OK(rr[0].code == 250 && rr[129].code == 250, "batches: all recorded");
+	smtp_close(s);
+	T_OK(srv_end(&sv, got, sizeof(got)) == 0,
+	    "batches: 128 commands, then the rest, each in one read");
+}
+
 int
 main(void)
 {
@@ -823,5 +961,8 @@ main(void)
 	t_long_line();
 	t_prechecks();
 	t_data_fail();
+	t_verbose();
+	t_serverinfo();
+	t_batches();
 	return t_done();
 }
