@@ -29,6 +29,7 @@ struct smtp_tx {
 	size_t ncmd; /* MAIL + rcpts + DATA */
 	size_t sent, got;
 	int stop; /* send nothing more */
+	size_t refused;
 	int mail; /* MAIL reply code */
 	struct smtp_reply mail_reply;
 	int data; /* DATA reply code, 0: not sent */
@@ -213,10 +214,15 @@ tx_reply(struct smtp_session *s, struct smtp_tx *tx, size_t k,
 		snprintf(rc->enh, sizeof(rc->enh), "%s", r->enh);
 		err_sanitize(rc->text, sizeof(rc->text), r->text,
 		    strlen(r->text));
+		/*
+		 * A refusal does not stop the others: the caller learns the
+		 * fate of every address, and "every recipient refused" can
+		 * be told from "one of them" (EX_NOUSER versus 69).
+		 */
 		if (ok)
 			tx->accepted++;
-		else if (!s->opts.partial)
-			tx->stop = 1;
+		else
+			tx->refused++;
 	} else {
 		tx->data = r->code;
 		tx->data_reply = *r;
@@ -235,8 +241,8 @@ tx_label(const struct smtp_tx *tx, size_t k, int reply)
 
 /*
  * Send the sequence and read its replies.  With PIPELINING a batch goes
- * out in one write; without, the window is one command.  DATA is only
- * sent unpipelined once a recipient was accepted.
+ * out in one write; without, the window is one command, and DATA goes
+ * only when the replies so far allow a delivery.
  */
 static int
 tx_envelope(struct smtp_session *s, struct smtp_tx *tx, struct err *err)
@@ -249,7 +255,10 @@ tx_envelope(struct smtp_session *s, struct smtp_tx *tx, struct err *err)
 			     k < window && tx->sent < tx->ncmd && !tx->stop;
 			     k++) {
 				if (tx->sent == tx->ncmd - 1 &&
-				    tx->got == tx->sent && tx->accepted == 0) {
+				    tx->got == tx->sent &&
+				    (tx->accepted == 0 ||
+					(tx->refused > 0 &&
+					    !s->opts.partial))) {
 					tx->stop = 1;
 					break;
 				}
@@ -277,7 +286,9 @@ tx_envelope(struct smtp_session *s, struct smtp_tx *tx, struct err *err)
 
 /*
  * The recipients' verdict: any 4xx makes it temporary (a retry may
- * succeed), else all unknown-user codes make it ERR_NOUSER.
+ * succeed); every recipient refused as unknown (550, 551, 553) is
+ * ERR_NOUSER; anything else, one of several refused included, is
+ * ERR_UNAVAIL.
  */
 static int
 tx_rcpt_err(struct smtp_session *s, const struct smtp_tx *tx, struct err *err)
@@ -303,6 +314,8 @@ tx_rcpt_err(struct smtp_session *s, const struct smtp_tx *tx, struct err *err)
 	}
 	if (first == NULL)
 		return err_set(err, ERR_SOFTWARE, "no refused recipient");
+	if (class == ERR_NOUSER && nref < tx->env->nrcpts)
+		class = ERR_UNAVAIL;
 	i = (size_t)(first - tx->rcpt);
 	err_set(err, class, "RCPT TO:<%s> refused by %s: %d%s%s%s",
 	    tx->env->rcpts[i], s->relay, first->code, first->text[0] ? " " : "",

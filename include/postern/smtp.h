@@ -98,12 +98,13 @@ int	 smtp_open(struct smtp_session **, const struct config_server *,
  * says why: ERR_TEMP for 4xx, timeouts and lost connections; ERR_NOUSER
  * when every recipient was refused with 550, 551 or 553; ERR_UNAVAIL for
  * any other permanent refusal; err->code/enh carry the server's reply.
- * All-or-nothing (!opts->partial): the transaction aborts at the first
- * refused recipient, so "every recipient" means every refused one: any
- * 4xx among them gives ERR_TEMP, else all 550/551/553 give ERR_NOUSER,
- * else ERR_UNAVAIL.  When DATA was already answered 354 (pipelining) the
- * connection is dropped without the final dot, which makes the server
- * discard the transaction, and the session is dead (smtp_alive() == 0).
+ * Every RCPT is sent and recorded even after a refusal.  Any 4xx among
+ * the refusals gives ERR_TEMP (also in all-or-nothing mode, where one
+ * refused recipient of several aborts the transaction: ERR_UNAVAIL when
+ * the refusals are permanent).  When DATA was already answered 354
+ * (pipelining) and the transaction must abort, the connection is dropped
+ * without the final dot, which makes the server discard it, and the
+ * session is dead (smtp_alive() == 0).
  * ERR_TEMP "... lost after the final dot ..." is the only case where the
  * message may have been delivered although an error is returned.
  */
