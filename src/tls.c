@@ -11,6 +11,7 @@
  * after it, which also covers resumed sessions (no callback runs then).
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -47,6 +48,7 @@ struct tls {
 	int verify;
 	int verified; /* TLS_UNVERIFIED, ... */
 	int ready; /* handshake done and checked */
+	int saved; /* the session file was written */
 	SSL_SESSION *held; /* issued before the checks ended */
 	char *cache; /* session file, or NULL */
 	char tag[2 * TLS_PINLEN + 1]; /* settings fingerprint */
@@ -365,7 +367,10 @@ new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	if (t == NULL || t->cache == NULL)
 		return 0;
 	if (t->ready) {
-		cache_save(t, sess);
+		/* TLS 1.3 servers send several tickets: one write will do. */
+		if (!t->saved)
+			cache_save(t, sess);
+		t->saved = 1;
 		return 0;
 	}
 	SSL_SESSION_free(t->held);
@@ -489,6 +494,43 @@ no_passphrase(char *buf, int size, int rw, void *u)
 	return 0; /* never prompt: postern runs from cron and PHP */
 }
 
+/* An OpenSSL hashed directory ("5ed36f99.0")? */
+static int
+has_hash_links(const char *path)
+{
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL)
+		found = strlen(de->d_name) == 10 &&
+		    strspn(de->d_name, "0123456789abcdef") == 8 &&
+		    strcmp(de->d_name + 8, ".0") == 0;
+	closedir(d);
+	return found;
+}
+
+/*
+ * The system store.  Parsing the whole bundle file costs some 30 ms of
+ * CPU per run; the hashed directory is read lazily, one CA per
+ * handshake.  So: the directory alone when it is hashed (Debian), else
+ * (or when SSL_CERT_FILE/SSL_CERT_DIR say otherwise) OpenSSL's default.
+ */
+static void
+system_store(SSL_CTX *ctx)
+{
+	if (secure_getenv(X509_get_default_cert_file_env()) == NULL &&
+	    secure_getenv(X509_get_default_cert_dir_env()) == NULL &&
+	    has_hash_links(X509_get_default_cert_dir())) {
+		if (SSL_CTX_set_default_verify_dir(ctx) == 1)
+			return;
+	}
+	if (SSL_CTX_set_default_verify_paths(ctx) != 1)
+		ERR_clear_error(); /* verification will say what is missing */
+}
+
 static int
 load_files(struct tls *t, const struct tls_opts *o, struct err *err)
 {
@@ -504,8 +546,7 @@ load_files(struct tls *t, const struct tls_opts *o, struct err *err)
 			    o->ca_file ? o->ca_file : o->ca_dir,
 			    ssl_why("no certificate found"));
 	} else if (o->verify || t->npins > 0) {
-		if (SSL_CTX_set_default_verify_paths(t->ctx) != 1)
-			ERR_clear_error(); /* the name check still fails */
+		system_store(t->ctx);
 	}
 	if (o->cert == NULL)
 		return 0;
@@ -741,6 +782,7 @@ tls_start(struct tls **tlsp, int fd, const struct tls_opts *o, struct err *err)
 	t->ready = 1;
 	if (t->held != NULL) {
 		cache_save(t, t->held);
+		t->saved = 1;
 		SSL_SESSION_free(t->held);
 		t->held = NULL;
 	}

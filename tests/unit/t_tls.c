@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <openssl/ssl.h>
@@ -104,7 +105,7 @@ serve(int lfd, const char *name, enum mode m)
 	struct timeval tv = { 5, 0 };
 	SSL_CTX *ctx = NULL;
 	char b[512];
-	int c;
+	int c, one = 1;
 
 	alarm(60); /* never outlive a crashed parent for long */
 	if (m != M_PLAIN && m != M_CLOSE)
@@ -113,6 +114,7 @@ serve(int lfd, const char *name, enum mode m)
 		if ((c = accept(lfd, NULL, NULL)) == -1)
 			continue;
 		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (m == M_CLOSE && read(c, b, sizeof(b)) < 0)
 			b[0] = '\0';
 		if (m == M_PLAIN) {
@@ -172,7 +174,7 @@ static int
 dial(int port)
 {
 	struct sockaddr_in sin;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -183,6 +185,8 @@ dial(int port)
 		perror("connect");
 		exit(1);
 	}
+	/* As conn.c: no Nagle stall between our small writes. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
 }
 
