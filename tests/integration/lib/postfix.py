@@ -128,6 +128,13 @@ def _port_answers(port, timeout=1.0):
         return False
 
 
+def _mkbase():
+    """A fresh directory that Postfix's unprivileged daemons can reach:
+    under /tmp, not $TMPDIR, which may sit below a 0700 home."""
+    return tempfile.mkdtemp(prefix="postern-pf-",
+                            dir="/tmp" if os.path.isdir("/tmp") else None)
+
+
 class PostfixError(Exception):
     pass
 
@@ -155,7 +162,7 @@ def _stop_on_signals(pf):
 class PrivatePostfix:
     def __init__(self, base=None, port=None):
         self.owned_base = base is None
-        self.base = base or tempfile.mkdtemp(prefix="postern-pf-")
+        self.base = base or _mkbase()
         self.port = port or free_port()
         self.etc = os.path.join(self.base, "etc")
         self.queue = os.path.join(self.base, "queue")
@@ -338,7 +345,7 @@ def strip_added_headers(msg):
 
 def main(argv):
     if len(argv) >= 2 and argv[1] == "start":
-        pf = PrivatePostfix(base=tempfile.mkdtemp(prefix="postern-pf-"))
+        pf = PrivatePostfix(base=_mkbase())
         pf.owned_base = False
         pf.start()
         _instances.remove(pf)   # leave it running: "stop DIR" ends it
