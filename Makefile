@@ -22,7 +22,7 @@ HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	src/smtp_int.h
 UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
 	tests/unit/t_config tests/unit/t_msg tests/unit/t_smtp_reply \
-	tests/unit/t_smtp tests/unit/t_tls tests/unit/t_ntlm tests/unit/t_auth
+	tests/unit/t_smtp tests/unit/t_smtp_tx tests/unit/t_tls tests/unit/t_ntlm tests/unit/t_auth
 
 all: postern
 
@@ -52,8 +52,10 @@ tests/unit/t_msg: tests/unit/t_msg.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_msg.c libpostern.a $(LIBS)
 tests/unit/t_smtp_reply: tests/unit/t_smtp_reply.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp_reply.c libpostern.a $(LIBS)
-tests/unit/t_smtp: tests/unit/t_smtp.c
+tests/unit/t_smtp: tests/unit/t_smtp.c tests/unit/fake_smtpd.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp.c libpostern.a $(LIBS)
+tests/unit/t_smtp_tx: tests/unit/t_smtp_tx.c tests/unit/fake_smtpd.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp_tx.c libpostern.a $(LIBS)
 tests/unit/t_tls: tests/unit/t_tls.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_tls.c libpostern.a $(LIBS)
 tests/unit/t_ntlm: tests/unit/t_ntlm.c
