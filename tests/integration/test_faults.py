@@ -77,6 +77,9 @@ def recipients():
     fails("550 on one of two RCPT (all-or-nothing)", res, srv, 69,
           "c unknown")
 
+    res, srv = with_fake(two, MSG, {"rcpt": "451 4.3.0 try again"})
+    fails("451 on every RCPT", res, srv, 75, "try again")
+
     res, srv = with_fake(two, MSG, {"rcpt": {"c@x.test": "450 4.2.0 busy"}})
     fails("450 on one of two RCPT", res, srv, 75, "busy")
 

@@ -186,6 +186,47 @@ def addresses():
              [b"list@y.test"])
 
 
+def recipients():
+    text = crlf("From: a@x.test\nTo: b@x.test\nCc: c@x.test\n"
+                "Subject: t\n\nt\n")
+    t = send("-t plus argv recipients", SENDER + ["-i", "-t", "d@x.test"],
+             text)
+    check_eq("-t: header recipients added to argv ones",
+             t and sorted(t.rcpts), ["b@x.test", "c@x.test", "d@x.test"])
+
+    text = crlf("From: a@x.test\nTo: old@x.test\nSubject: fwd\n"
+                "Resent-From: a@x.test\nResent-To: new@x.test\n"
+                "Resent-Bcc: secret@x.test\n\nfwd\n")
+    t = send("-t with a Resent block", SENDER + ["-i", "-t"], text)
+    check_eq("-t with Resent-*: only the Resent recipients",
+             t and sorted(t.rcpts), ["new@x.test", "secret@x.test"])
+    check("-t with Resent-*: Resent-Bcc removed",
+          t is not None and b"resent-bcc" not in t.data.lower(),
+          t and t.data)
+
+    text = crlf("From: a@x.test\nSubject: list\n\nl\n")
+    t = send("argv address lists (cron MAILTO)",
+             SENDER + ["-i", "b@x.test, Carl <c@x.test>,", "d@x.test (D)"],
+             text)
+    check_eq("argv address lists: every mailbox, trailing comma ignored",
+             t and sorted(t.rcpts), ["b@x.test", "c@x.test", "d@x.test"])
+
+    text = crlf("Subject: from -F\n\nbody\n")
+    t = send("-F with a non-ASCII name",
+             ["-i", "-f", "j@x.test", "-F", "J\u00f6rg M\u00fcller",
+              "b@x.test"], text)
+    fields = split_message(t.data)[0] if t else []
+    froms = [field_value(f) for n, f in fields if n == b"from"]
+    check("-F: From built as RFC 2047 name and the sender",
+          len(froms) == 1 and froms[0].startswith(b"=?") and
+          froms[0].endswith(b"<j@x.test>") and froms[0].isascii(), froms)
+
+    text = crlf("From: a@x.test\nSubject: null\n\nbounce\n")
+    t = send("-f '<>'", ["-i", "-f", "<>", "b@x.test"], text)
+    check_eq("-f '<>': null envelope sender", t and t.mail_line.upper()[:12],
+             "MAIL FROM:<>")
+
+
 def headers():
     text = crlf("Subject: relay\nTo: root\n\nbody\n")
     t = send("-G", ["-G", "-i", "-f", "a@x.test", "root"], text)
@@ -225,6 +266,7 @@ def main():
     long_lines()
     eightbit()
     addresses()
+    recipients()
     headers()
     return done()
 

@@ -245,6 +245,7 @@ def queue_sections(d):
     """[queue] mode = never (and a private dir) when this postern knows the
     [queue] section, so a temporary failure gives 75 instead of being
     spooled; {} for a postern without a spool yet (it exits 75 anyway)."""
+    os.makedirs(os.path.join(d, "spool"), exist_ok=True)
     if not _queue_support:
         probe = write_ini(d, text="[queue]\nmode = never\ndir = %s\n"
                           "[sender]\ndomain = x.test\n[log]\nsyslog = no\n"
