@@ -3,9 +3,11 @@ TAP-ish reporting ("ok - name" / "not ok - name: detail") that tests/run
 counts.
 """
 
+import atexit
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -59,16 +61,24 @@ def check_eq(name, got, want):
     return check(name, got == want, "got %r want %r" % (got, want))
 
 
+def _cleanup():
+    if not os.environ.get("POSTERN_KEEP_TMP"):
+        while _tmpdirs:
+            shutil.rmtree(_tmpdirs.pop(), ignore_errors=True)
+
+
 def done():
     """Print the count, clean up, return the exit status."""
     print("# %d passed, %d failed" % (_counts["ok"], _counts["fail"]))
-    if not os.environ.get("POSTERN_KEEP_TMP"):
-        for d in _tmpdirs:
-            shutil.rmtree(d, ignore_errors=True)
+    _cleanup()
     return 1 if _counts["fail"] else 0
 
 
 def tmpdir():
+    if not _tmpdirs:
+        # Also when killed by timeout(1): SIGTERM becomes SystemExit.
+        atexit.register(_cleanup)
+        signal.signal(signal.SIGTERM, lambda n, f: sys.exit(128 + n))
     d = tempfile.mkdtemp(prefix="postern-test-")
     _tmpdirs.append(d)
     return d
