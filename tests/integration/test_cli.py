@@ -1,0 +1,176 @@
+"""The command line's own modes and the log line: --check, --serverinfo,
+--version, --help, newaliases and the flags that only exit 0, the log
+file, and -C giving up a set-group-ID privilege."""
+
+import grp
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "lib"))
+from harness import (check, check_eq, done, require_postern, run, tmpdir,
+                     write_ini, ini_for, with_fake, postern_path,
+                     stderr_line_ok, quiet_success, base_env)
+from fakesmtp import FakeSMTP
+
+
+def info_modes():
+    r = run(["--version"])
+    check("--version: exit 0, 'postern <version>' on stdout",
+          r.rc == 0 and r.out.startswith(b"postern ") and r.err == b"", r)
+    r = run(["--help"])
+    check("--help: exit 0, the options on stdout",
+          r.rc == 0 and b"-t" in r.out and b"-bs" in r.out and
+          b"--serverinfo" in r.out, r)
+    for args in (["-bi"], ["-I"], ["-q15m"], ["-bi", "-oem"]):
+        r = run(args)
+        check("%s: exit 0, quiet" % " ".join(args), quiet_success(r), r)
+    d = tmpdir()
+    link = os.path.join(d, "newaliases")
+    os.symlink(postern_path(), link)
+    p = subprocess.run([link], capture_output=True, env=base_env(),
+                       timeout=20)
+    check("newaliases (argv[0]): exit 0, quiet",
+          p.returncode == 0 and p.stdout == b"" and p.stderr == b"", p)
+
+
+def check_mode():
+    d = tmpdir()
+    ini = write_ini(d, text="[delivery]\nmode = remote\n"
+                    "[remote]\nhost = a.example.test, [::1]:2525\n"
+                    "timeout = 7\n[sender]\ndomain = x.test\n"
+                    "[aliases]\nroot = ops@x.test\n[log]\nsyslog = no\n")
+    r = run(["--check"], ini=ini)
+    check("--check: exit 0, nothing on stderr", r.rc == 0 and r.err == b"",
+          r)
+    out = r.out.decode(errors="replace")
+    check("--check: the effective host list with ports",
+          "a.example.test:25" in out and "[::1]:2525" in out, out)
+    check("--check: defaults shown (local host, partial_delivery)",
+          "127.0.0.1" in out and "partial_delivery" in out, out)
+    check("--check: the aliases", "root = ops@x.test" in out, out)
+    # The output is itself a valid ini.
+    again = write_ini(d, text=out, name="again.ini")
+    r2 = run(["--check"], ini=again)
+    check_eq("--check: its output reads back to the same settings",
+             r2.out.split(b"\n", 1)[1:], r.out.split(b"\n", 1)[1:])
+
+    bad = write_ini(d, text="[delivery]\nmode = smtp\n", name="bad.ini")
+    r = run(["--check"], ini=bad)
+    check("--check on a bad ini: exit 78, file:line",
+          r.rc == 78 and stderr_line_ok(r) and b"bad.ini:2" in r.err, r)
+
+
+def serverinfo():
+    srv = FakeSMTP(caps=["PIPELINING", "8BITMIME", "SIZE 1000",
+                         "DSN"]).start()
+    try:
+        ini, _ = ini_for(srv.port)
+        r = run(["--serverinfo"], ini=ini)
+        srv.wait_closed(5)
+        cmds = srv.commands()
+        msgs = srv.transactions()
+    finally:
+        srv.stop()
+    out = r.out.decode(errors="replace")
+    check("--serverinfo: exit 0", r.rc == 0, r)
+    check("--serverinfo: greeting and capabilities shown",
+          "220" in out and "fake.test ESMTP" in out and "PIPELINING" in out and
+          "SIZE 1000" in out and "DSN" in out, out)
+    check("--serverinfo: EHLO then QUIT, no transaction",
+          cmds[:1] and cmds[0].startswith("EHLO") and "QUIT" in cmds and
+          not msgs, cmds)
+
+    srv = FakeSMTP().start()
+    port = srv.port
+    srv.stop()
+    ini, _ = ini_for(port, timeout=3)
+    r = run(["--serverinfo"], ini=ini)
+    check("--serverinfo, nothing listening: exit 75, one stderr line",
+          r.rc == 75 and stderr_line_ok(r), r)
+
+
+def log_lines():
+    srv = FakeSMTP().start()
+    try:
+        ini, d = ini_for(srv.port)
+        r = run(["-f", "me@x.test", "you@y.test"],
+                b"Subject: log\nMessage-ID: <m1@x.test>\n\nbody\n", ini=ini)
+        srv.wait_closed(5)
+    finally:
+        srv.stop()
+    log = open(os.path.join(d, "postern.log"), "rb").read()
+    check("log: one line for the message", r.rc == 0 and
+          log.count(b"\n") == 1, log)
+    for field in (b"id=", b"msgid=<m1@x.test>", b"from=<me@x.test>",
+                  b"to=<you@y.test>", b"relay=127.0.0.1[127.0.0.1]:",
+                  b"tls=", b"auth=", b"size=", b"status=sent",
+                  b"delay=", b"result="):
+        check("log: has %s" % field.decode(), field in log, log)
+
+    # A refusal: the server's text, sanitised, and status=bounced.
+    srv = FakeSMTP(rcpt=b"550 5.1.1 no \x1b[31mred\x1b[0m user\r\n").start()
+    try:
+        ini, d = ini_for(srv.port)
+        r = run(["you@y.test"], b"Subject: x\n\nbody\n", ini=ini)
+        srv.wait_closed(5)
+    finally:
+        srv.stop()
+    log = open(os.path.join(d, "postern.log"), "rb").read()
+    check("log refusal: status=bounced with the server's text",
+          b"status=bounced" in log and b"550 5.1.1" in log, log)
+    check("log refusal: no control characters in the log",
+          all(c >= 0x20 or c == 0x0a for c in log), log)
+    check("log refusal: stderr line sanitised too",
+          b"\x1b" not in r.err and stderr_line_ok(r), r)
+
+
+
+def setgid_drop():
+    """A set-group-ID postern must not read a -C file with the group."""
+    if os.geteuid() != 0:
+        check("setgid -C: needs root", False, "run as root")
+        return
+    try:
+        gid = grp.getgrnam("mail").gr_gid
+    except KeyError:
+        check("setgid -C: group mail exists", False, "no group mail")
+        return
+    d = tmpdir()
+    os.chmod(d, 0o755)
+    binary = os.path.join(d, "postern")
+    shutil.copy(postern_path(), binary)
+    os.chown(binary, 0, gid)
+    os.chmod(binary, 0o2755)
+    ini = write_ini(d, text="[delivery]\nmode = local\n[log]\nsyslog = no\n")
+    os.chown(ini, 0, gid)
+    os.chmod(ini, 0o640)
+    env = base_env()
+    p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                        "--clear-groups", binary, "-C", ini, "--check"],
+                       capture_output=True, env=env, timeout=20)
+    check("setgid -C: the group's file is refused (78)",
+          p.returncode == 78 and b"Permission denied" in p.stderr, p)
+    # The same file readable by the caller works: -C itself is allowed.
+    os.chmod(ini, 0o644)
+    p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                        "--clear-groups", binary, "-C", ini, "--check"],
+                       capture_output=True, env=env, timeout=20)
+    check("setgid -C: a file the caller may read works",
+          p.returncode == 0, p)
+
+
+def main():
+    require_postern()
+    info_modes()
+    check_mode()
+    serverinfo()
+    log_lines()
+    setgid_drop()
+    return done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
