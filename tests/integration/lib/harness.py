@@ -258,8 +258,7 @@ def queue_sections(d):
     os.makedirs(os.path.join(d, "spool"), exist_ok=True)
     if not _queue_support:
         # [remote] host: --check refuses mode = remote without one.
-        probe = write_ini(d, text="[remote]\nhost = 127.0.0.1\n"
-                          "[queue]\nmode = never\ndir = %s\n"
+        probe = write_ini(d, text="[queue]\nmode = never\ndir = %s\n"
                           "[remote]\nhost = 127.0.0.1\n"
                           "[sender]\ndomain = x.test\n[log]\nsyslog = no\n"
                           % os.path.join(d, "spool"), name="probe.ini")
