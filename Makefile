@@ -67,6 +67,10 @@ tests/unit/t_auth: tests/unit/t_auth.c
 deps:
 	sh tests/deps.sh
 
+# Only what building and make demo need.
+builddeps:
+	sh tests/deps.sh build
+
 check: deps postern $(UNIT)
 	sh tests/run . 
 
@@ -83,7 +87,7 @@ check-asan: deps
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    sh tests/run $(ASAN)
 
-demo: deps postern
+demo: builddeps postern
 	sh tests/demo.sh
 
 bench: deps postern
@@ -112,4 +116,4 @@ clean:
 	rm -f postern libpostern.a $(OBJ) $(UNIT)
 	rm -rf build
 
-.PHONY: all deps check check-asan demo bench install format clean
+.PHONY: all deps builddeps check check-asan demo bench install format clean

@@ -8,8 +8,13 @@
 
 set -u
 
-PKGS="gcc make pkg-config libssl-dev libntlm0-dev libinih-dev python3
-coreutils postfix sasl2-bin libsasl2-modules msmtp openssl"
+# "build" (make, make demo): what building and the demo need; anything
+# else (make check, make bench): the test peers and real callers too.
+PKGS="gcc make pkg-config libssl-dev libntlm0-dev libinih-dev python3"
+if [ "${1:-test}" != build ]; then
+	PKGS="$PKGS coreutils postfix sasl2-bin libsasl2-modules msmtp openssl
+php-cli mutt git git-email"
+fi
 
 missing=""
 for p in $PKGS; do
