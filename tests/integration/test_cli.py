@@ -5,8 +5,10 @@ file, and -C giving up a set-group-ID privilege."""
 import grp
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -162,8 +164,95 @@ def setgid_drop():
           p.returncode == 0, p)
 
 
+def v6_server(sock, got):
+    """Just enough SMTP on an IPv6 socket to take one message."""
+    try:
+        c, _ = sock.accept()
+    except OSError:
+        return
+    c.settimeout(10)
+    f = c.makefile("rwb")
+
+    def say(line):
+        f.write(line + b"\r\n")
+        f.flush()
+    say(b"220 v6.test ESMTP")
+    data = b""
+    while True:
+        line = f.readline()
+        if not line:
+            break
+        cmd = line.strip().upper()
+        got.append(line)
+        if cmd.startswith(b"EHLO"):
+            say(b"250-v6.test")
+            say(b"250 8BITMIME")
+        elif cmd == b"DATA":
+            say(b"354 go")
+            while True:
+                d = f.readline()
+                if d in (b".\r\n", b""):
+                    break
+                data += d
+            got.append(data)
+            say(b"250 ok")
+        elif cmd == b"QUIT":
+            say(b"221 bye")
+            break
+        else:
+            say(b"250 ok")
+    c.close()
+
+
+def ipv6():
+    """An IPv6 literal in the host list; an unreachable IPv6 address
+    before a live IPv4 one of the same list."""
+    try:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        sock.bind(("::1", 0))
+    except OSError as e:
+        check("ipv6: ::1 available", False, e)
+        return
+    sock.listen(1)
+    port = sock.getsockname()[1]
+    got = []
+    t = threading.Thread(target=v6_server, args=(sock, got), daemon=True)
+    t.start()
+    d = tmpdir()
+    ini = write_ini(d, text="[remote]\nhost = [::1]:%d\ntimeout = 5\n"
+                    "[sender]\ndomain = x.test\n[log]\nsyslog = no\n"
+                    % port)
+    r = run(["a@y.test"], b"Subject: v6\n\nover IPv6\n", ini=ini)
+    t.join(10)
+    sock.close()
+    check("ipv6: delivered to [::1], exit 0, quiet",
+          r.rc == 0 and r.err == b"" and
+          any(g.endswith(b"\r\n\r\nover IPv6\r\n") for g in got),
+          (r, got))
+
+    # A dead IPv6 port first, then the live IPv4 listener.
+    dead = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    dead.bind(("::1", 0))
+    dport = dead.getsockname()[1]
+    dead.close()
+    srv = FakeSMTP().start()
+    try:
+        ini = write_ini(d, name="fo.ini", text="[remote]\nhost = [::1]:%d, "
+                        "127.0.0.1:%d\ntimeout = 5\n[sender]\n"
+                        "domain = x.test\n[log]\nsyslog = no\n"
+                        % (dport, srv.port))
+        r = run(["a@y.test"], b"Subject: v4\n\nbody\n", ini=ini)
+        srv.wait_closed(5)
+        n = len(srv.messages())
+    finally:
+        srv.stop()
+    check("ipv6 refused, IPv4 next: delivered once", r.rc == 0 and n == 1,
+          r)
+
+
 def main():
     require_postern()
+    ipv6()
     info_modes()
     check_mode()
     serverinfo()
