@@ -7,18 +7,21 @@ LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/config_set.o src/conn.o
 	src/deliver.o src/err.o src/log.o src/msg.o src/msg_addr.o \
 	src/msg_body.o src/msg_hdr.o src/msg_in.o src/server.o src/server_cmd.o \
 	src/smtp.o src/smtp_reply.o src/smtp_tx.o src/tls.o \
+	src/tls_x509.o \
 	src/auth.o src/base64.o src/md4.o src/ntlm.o src/ntlm_crypto.o
 OBJ = src/main.o $(LIBOBJ)
 LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_set.c src/conn.c \
 	src/deliver.c src/err.c src/log.c src/msg.c src/msg_addr.c \
 	src/msg_body.c src/msg_hdr.c src/msg_in.c src/server.c src/server_cmd.c \
 	src/smtp.c src/smtp_reply.c src/smtp_tx.c src/tls.c \
+	src/tls_x509.c \
 	src/auth.c src/base64.c src/md4.c src/ntlm.c src/ntlm_crypto.c
 HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/config.h include/postern/conn.h \
 	include/postern/deliver.h include/postern/err.h include/postern/tls.h \
 	include/postern/log.h include/postern/msg.h \
 	include/postern/server.h include/postern/smtp.h src/config_int.h src/server_int.h \
+	src/tls_int.h \
 	src/smtp_int.h
 UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
 	tests/unit/t_config tests/unit/t_msg tests/unit/t_smtp_reply \

@@ -32,9 +32,8 @@
 
 #include "postern/err.h"
 #include "postern/tls.h"
+#include "tls_int.h"
 
-#define TLS_MAXPINS 8
-#define TLS_PINLEN 32 /* SHA-256 */
 #define TLS_HOSTMAX 256
 #define TLS_CACHE_MAXSZ 65536 /* a session file is ~2-8 KB */
 #define TLS_CACHE_TAG "postern-tls-session "
@@ -106,201 +105,18 @@ host_or_server(const struct tls *t)
 	return t->host[0] != '\0' ? t->host : "the server";
 }
 
-/* "sha256/BASE64" of the certificate's SubjectPublicKeyInfo. */
-static int
-spki_hash(X509 *x, unsigned char md[TLS_PINLEN])
-{
-	unsigned char *der = NULL;
-	unsigned int mdlen = 0;
-	int n, ok;
-
-	if ((n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der)) <= 0)
-		return -1;
-	ok = EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
-	OPENSSL_free(der);
-	return ok == 1 && mdlen == TLS_PINLEN ? 0 : -1;
-}
-
-static void
-pin_text(X509 *x, char *out, size_t outsz)
-{
-	unsigned char md[TLS_PINLEN], b64[4 * ((TLS_PINLEN + 2) / 3) + 1];
-
-	out[0] = '\0';
-	if (x == NULL || spki_hash(x, md) == -1)
-		return;
-	EVP_EncodeBlock(b64, md, TLS_PINLEN);
-	snprintf(out, outsz, "sha256/%s", (char *)b64);
-}
-
-/* Parse "sha256/B64, sha256/B64" (commas and/or blanks between). */
-static int
-parse_pins(struct tls *t, const char *s, struct err *err)
-{
-	unsigned char raw[4 * ((TLS_PINLEN + 2) / 3) + 1], out[sizeof(raw)];
-	size_t n;
-	int len;
-
-	while (s != NULL && *s != '\0') {
-		s += strspn(s, ", \t");
-		if ((n = strcspn(s, ", \t")) == 0)
-			break;
-		if (n < 8 || strncmp(s, "sha256/", 7) != 0 ||
-		    n - 7 != sizeof(raw) - 1)
-			return err_set(err, ERR_CONFIG,
-			    "tls_pin: \"%.*s\" is not sha256/ followed by 44 "
-			    "base64 characters",
-			    (int)(n > 80 ? 80 : n), s);
-		if (t->npins == TLS_MAXPINS)
-			return err_set(err, ERR_CONFIG,
-			    "tls_pin: more than %d pins", TLS_MAXPINS);
-		memcpy(raw, s + 7, n - 7);
-		raw[n - 7] = '\0';
-		/* 44 characters with one '=' decode to 33 bytes, the last 0. */
-		len = EVP_DecodeBlock(out, raw, (int)(n - 7));
-		if (len != TLS_PINLEN + 1 || raw[n - 8] != '=' ||
-		    raw[n - 9] == '=')
-			return err_set(err, ERR_CONFIG,
-			    "tls_pin: \"%.*s\" is not valid base64 of a "
-			    "SHA-256",
-			    (int)n, s);
-		memcpy(t->pins[t->npins++], out, TLS_PINLEN);
-		s += n;
-	}
-	return 0;
-}
-
 static int
 pin_matches(const struct tls *t, X509 *x)
 {
 	unsigned char md[TLS_PINLEN];
 	size_t i;
 
-	if (x == NULL || spki_hash(x, md) == -1)
+	if (x == NULL || tls_x509_spki(x, md) == -1)
 		return 0;
 	for (i = 0; i < t->npins; i++)
 		if (memcmp(md, t->pins[i], TLS_PINLEN) == 0)
 			return 1;
 	return 0;
-}
-
-/* The name in RFC 2253 form, sanitised, bounded. */
-static void
-name_text(const X509_NAME *nm, char *out, size_t outsz)
-{
-	BIO *b;
-	char *p;
-	long n;
-
-	out[0] = '\0';
-	if (nm == NULL || (b = BIO_new(BIO_s_mem())) == NULL)
-		return;
-	if (X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253) >= 0 &&
-	    (n = BIO_get_mem_data(b, &p)) > 0)
-		err_sanitize(out, outsz, p, (size_t)n);
-	BIO_free(b);
-}
-
-static void
-time_text(const ASN1_TIME *at, char *out, size_t outsz)
-{
-	struct tm tm;
-
-	out[0] = '\0';
-	if (at == NULL || ASN1_TIME_to_tm(at, &tm) != 1 ||
-	    strftime(out, outsz, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		snprintf(out, outsz, "?");
-}
-
-/* The DNS names and IP addresses a certificate is for, or its CN. */
-static void
-names_text(X509 *x, char *out, size_t outsz)
-{
-	GENERAL_NAMES *gens;
-	const GENERAL_NAME *g;
-	const unsigned char *d;
-	char one[256], *p = out;
-	size_t left = outsz;
-	int i, n;
-
-	out[0] = '\0';
-	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
-		g = sk_GENERAL_NAME_value(gens, i);
-		one[0] = '\0';
-		if (g->type == GEN_DNS) {
-			d = ASN1_STRING_get0_data(g->d.dNSName);
-			err_sanitize(one, sizeof(one), (const char *)d,
-			    (size_t)ASN1_STRING_length(g->d.dNSName));
-		} else if (g->type == GEN_IPADD) {
-			d = ASN1_STRING_get0_data(g->d.iPAddress);
-			n = ASN1_STRING_length(g->d.iPAddress);
-			if (n == 4 || n == 16)
-				inet_ntop(n == 16 ? AF_INET6 : AF_INET, d, one,
-				    sizeof(one));
-		}
-		if (one[0] == '\0' || left < 2)
-			continue;
-		n = snprintf(p, left, "%s%s", p == out ? "" : ", ", one);
-		if (n < 0 || (size_t)n >= left) {
-			*p = '\0'; /* cut at a whole name */
-			break;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	GENERAL_NAMES_free(gens);
-	if (out[0] == '\0')
-		name_text(X509_get_subject_name(x), out, outsz);
-}
-
-/* Put the first verification failure into words. */
-static void
-verify_why(struct tls *t, long code, int depth, X509 *x)
-{
-	char a[256], b[256], when[32];
-	const char *what = depth > 0 ? "CA certificate" : "certificate";
-
-	a[0] = b[0] = '\0';
-	if (x != NULL)
-		name_text(X509_get_subject_name(x), b, sizeof(b));
-	switch (x != NULL ? code : 0) {
-	case X509_V_ERR_CERT_HAS_EXPIRED:
-		time_text(X509_get0_notAfter(x), when, sizeof(when));
-		snprintf(t->vwhy, sizeof(t->vwhy),
-		    "%s has expired (notAfter %s)%s%s", what, when,
-		    depth > 0 ? ": " : "", depth > 0 ? b : "");
-		break;
-	case X509_V_ERR_CERT_NOT_YET_VALID:
-		time_text(X509_get0_notBefore(x), when, sizeof(when));
-		snprintf(t->vwhy, sizeof(t->vwhy),
-		    "%s is not yet valid (notBefore %s)%s%s", what, when,
-		    depth > 0 ? ": " : "", depth > 0 ? b : "");
-		break;
-	case X509_V_ERR_HOSTNAME_MISMATCH:
-	case X509_V_ERR_IP_ADDRESS_MISMATCH:
-		names_text(x, a, sizeof(a));
-		snprintf(t->vwhy, sizeof(t->vwhy),
-		    "name mismatch: the certificate is for %s, not %s", a,
-		    host_or_server(t));
-		break;
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-	case X509_V_ERR_CERT_UNTRUSTED:
-		if (x != NULL)
-			name_text(X509_get_issuer_name(x), a, sizeof(a));
-		snprintf(t->vwhy, sizeof(t->vwhy),
-		    "untrusted issuer \"%s\" (%s; see tls_ca_file)", a,
-		    X509_verify_cert_error_string(code));
-		break;
-	default:
-		snprintf(t->vwhy, sizeof(t->vwhy),
-		    "certificate verification failed: %s (%s \"%s\")",
-		    X509_verify_cert_error_string(code), what, b);
-	}
 }
 
 static int
@@ -315,8 +131,9 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 		return ok;
 	if (!ok && t->verr == 0) {
 		t->verr = X509_STORE_CTX_get_error(xs);
-		verify_why(t, t->verr, X509_STORE_CTX_get_error_depth(xs),
-		    X509_STORE_CTX_get_current_cert(xs));
+		tls_x509_why(t->vwhy, sizeof(t->vwhy), t->verr,
+		    X509_STORE_CTX_get_error_depth(xs),
+		    X509_STORE_CTX_get_current_cert(xs), host_or_server(t));
 	}
 	return t->strict ? ok : 1;
 }
@@ -393,10 +210,14 @@ cache_load(struct tls *t)
 
 	if ((fd = open(t->cache, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return;
-	/* Others able to write it could plant a session: ignore it then. */
+	/*
+	 * Others able to write it could plant a session whose secret they
+	 * know: ignore it unless it is ours and only ours to write (postern
+	 * runs setgid, so the group's directory is no guarantee).
+	 */
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 022) != 0 || st.st_size > TLS_CACHE_MAXSZ ||
-	    (fp = fdopen(fd, "r")) == NULL) {
+	    st.st_uid != geteuid() || (st.st_mode & 022) != 0 ||
+	    st.st_size > TLS_CACHE_MAXSZ || (fp = fdopen(fd, "r")) == NULL) {
 		close(fd);
 		return;
 	}
@@ -712,7 +533,8 @@ check_peer(struct tls *t, struct err *err)
 
 	if (vr != X509_V_OK && t->verr == 0) { /* resumed: no callback ran */
 		t->verr = vr;
-		verify_why(t, vr, 0, x);
+		tls_x509_why(t->vwhy, sizeof(t->vwhy), vr, 0, x,
+		    host_or_server(t));
 	}
 	if (x == NULL)
 		return err_set(err, ERR_TEMP,
@@ -720,7 +542,7 @@ check_peer(struct tls *t, struct err *err)
 		    host_or_server(t));
 	if (t->npins > 0) {
 		if (!pin_matches(t, x)) {
-			pin_text(x, pin, sizeof(pin));
+			tls_x509_pin(x, pin, sizeof(pin));
 			return err_set(err, ERR_TEMP,
 			    "TLS handshake with %s failed: pin mismatch: the "
 			    "server's key is %s, not in tls_pin",
@@ -760,7 +582,8 @@ tls_start(struct tls **tlsp, int fd, const struct tls_opts *o, struct err *err)
 		err_set(err, ERR_CONFIG, "TLS: host name too long");
 		goto fail;
 	}
-	if (parse_pins(t, o->pins, err) == -1)
+	if (tls_x509_parse_pins(o->pins, t->pins, TLS_MAXPINS, &t->npins,
+		err) == -1)
 		goto fail;
 	t->strict = o->verify && t->npins == 0;
 	if (t->strict && t->host[0] == '\0') {
@@ -928,32 +751,14 @@ tls_get_info(const struct tls *t, struct tls_info *in)
 		    t->vwhy, strlen(t->vwhy));
 	if (x == NULL)
 		return;
-	name_text(X509_get_subject_name(x), in->subject, sizeof(in->subject));
-	name_text(X509_get_issuer_name(x), in->issuer, sizeof(in->issuer));
-	time_text(X509_get0_notBefore(x), in->not_before,
+	tls_x509_name(X509_get_subject_name(x), in->subject,
+	    sizeof(in->subject));
+	tls_x509_name(X509_get_issuer_name(x), in->issuer, sizeof(in->issuer));
+	tls_x509_time(X509_get0_notBefore(x), in->not_before,
 	    sizeof(in->not_before));
-	time_text(X509_get0_notAfter(x), in->not_after, sizeof(in->not_after));
-	pin_text(x, in->pin, sizeof(in->pin));
-}
-
-static int
-print_cert(FILE *fp, int i, X509 *x)
-{
-	char s[256], is[256], nb[32], na[32], names[512], pin[64];
-
-	name_text(X509_get_subject_name(x), s, sizeof(s));
-	name_text(X509_get_issuer_name(x), is, sizeof(is));
-	time_text(X509_get0_notBefore(x), nb, sizeof(nb));
-	time_text(X509_get0_notAfter(x), na, sizeof(na));
-	names_text(x, names, sizeof(names));
-	pin_text(x, pin, sizeof(pin));
-	return fprintf(fp,
-	    "certificate %d:\n  subject:  %s\n  issuer:   %s\n"
-	    "  names:    %s\n  valid:    %s to %s%s\n  pin:      %s\n",
-	    i, s, is, names, nb, na,
-	    X509_cmp_current_time(X509_get0_notAfter(x)) < 0 ? " (EXPIRED)"
-							     : "",
-	    pin);
+	tls_x509_time(X509_get0_notAfter(x), in->not_after,
+	    sizeof(in->not_after));
+	tls_x509_pin(x, in->pin, sizeof(in->pin));
 }
 
 int
@@ -963,10 +768,10 @@ tls_print_chain(const struct tls *t, FILE *fp)
 	X509 *leaf = SSL_get0_peer_certificate(t->ssl);
 	int i, n = sk != NULL ? sk_X509_num(sk) : 0;
 
-	if (n == 0 && leaf != NULL && print_cert(fp, 0, leaf) < 0)
+	if (n == 0 && leaf != NULL && tls_x509_print(fp, 0, leaf) < 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (print_cert(fp, i, sk_X509_value(sk, i)) < 0)
+		if (tls_x509_print(fp, i, sk_X509_value(sk, i)) < 0)
 			return -1;
 	return fflush(fp) == 0 && !ferror(fp) ? 0 : -1;
 }

@@ -79,6 +79,17 @@ struct conn_io {
  */
 void	 conn_set_io(struct conn *, const struct conn_io *, void *ctx);
 /*
+ * TLS on this connection (RFC 3207 after "220", or at once for SMTPS):
+ * flush, handshake (tls.h, within the timeout), then install the TLS
+ * transport; anything read before it is discarded.  On failure the
+ * connection is unusable: close it.  opts->timeout 0: the connection's.
+ */
+struct tls_opts;
+int	 conn_starttls(struct conn *, const struct tls_opts *, struct err *);
+/* The TLS session (tls.h), or NULL while the connection is plain. */
+struct tls *conn_tls(const struct conn *);
+
+/*
  * Wait (within the timeout) until the socket is ready for want
  * (CONN_IO_WANT_READ or CONN_IO_WANT_WRITE): for a TLS handshake.
  */

@@ -116,6 +116,8 @@ size_t tls_io_pending(void *ctx);
 void tls_io_close(void *ctx);
 
 void tls_get_info(const struct tls *, struct tls_info *);
+/* Check the syntax of a tls_pin value (for --check): ERR_CONFIG. */
+int tls_check_pins(const char *, struct err *);
 /*
  * For --serverinfo: every certificate the server sent, leaf first, with
  * subject, issuer, validity and SPKI pin.  -1 on a write error.

@@ -22,6 +22,23 @@ of:
     Endless("250")           an endless multi-line reply, "250-xxx" forever
 rcpt may also be a dict {address: reply}; others get the default.
 
+TLS (optional): tls={"cert": PEM, "key": PEM} makes STARTTLS work when
+"STARTTLS" is among caps (the reply is starttls=..., default "220 2.0.0
+Ready to start TLS"; only a reply starting with 220 starts the handshake;
+bytes sent after it in the same reply are what a hostile server
+pipelines); tls["implicit"] = True wraps each connection from the start
+(SMTPS); tls["max_version"] = "1.1" makes a server that offers only TLS
+1.1 (and security level 0, which OpenSSL 3 needs for it).  conn.tls_error
+records a failed handshake; raw() keeps recording the decrypted bytes.
+
+AUTH (optional): auth=[reply, reply, ...] scripts the exchange: the first
+reply answers the AUTH line, each next one the client's next line, until
+a reply that is not 334 ends it (a "*" from the client is answered
+"501 5.7.0 cancelled" and ends it too).  A reply may be a function of the
+client's line (its base64 text after "AUTH MECH " or the whole answer)
+returning the reply.  conn.auth_lines holds the AUTH line and every
+answer, as sent.  Put "AUTH ..." in caps to offer it.
+
 Standalone (make demo):
     fakesmtp.py --port N --maildir DIR
 accepts everything, writes each message to DIR/<n>.eml and prints
@@ -31,6 +48,7 @@ accepts everything, writes each message to DIR/<n>.eml and prints
 import argparse
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -96,7 +114,34 @@ class Conn:
         self.txns = []
         self.sent = bytearray()  # every byte we sent
         self.helo = None
+        self.auth_lines = []     # AUTH line and answers (auth=...)
+        self.tls = False         # the TLS handshake completed
+        self.tls_error = None    # why it failed
         self.closed = threading.Event()
+
+
+class _Lines:
+    """The line source of one connection; replaced after STARTTLS, which
+    throws away whatever the client sent before the handshake."""
+
+    def __init__(self, gen):
+        self.gen = gen
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self.gen)
+
+
+def _tls_context(tls):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tls["cert"], tls["key"])
+    if tls.get("max_version") == "1.1":
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    return ctx
 
 
 class FakeSMTP:
@@ -104,7 +149,9 @@ class FakeSMTP:
                  ehlo=None, helo="250 fake.test", mail="250 2.1.0 ok",
                  rcpt="250 2.1.5 ok", data="354 go ahead",
                  dot="250 2.0.0 queued", drop_in_data=None,
-                 ehlo_split=False, idle_timeout=60, on_message=None):
+                 ehlo_split=False, idle_timeout=60, on_message=None,
+                 tls=None, starttls="220 2.0.0 Ready to start TLS",
+                 auth=None):
         self.caps = ["PIPELINING", "8BITMIME"] if caps is None else list(caps)
         self.replies = {"greeting": greeting, "ehlo": ehlo, "helo": helo,
                         "mail": mail, "rcpt": rcpt, "data": data, "dot": dot}
@@ -112,6 +159,10 @@ class FakeSMTP:
         self.ehlo_split = ehlo_split        # send EHLO lines one by one
         self.idle_timeout = idle_timeout
         self.on_message = on_message
+        self.replies["starttls"] = starttls
+        self.auth = auth                    # the AUTH script, or None
+        self.tls_ctx = _tls_context(tls) if tls else None
+        self.implicit_tls = bool(tls and tls.get("implicit"))
         self.conns = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -256,9 +307,21 @@ class FakeSMTP:
     def _has(self, cap):
         return any(x.split()[0].upper() == cap for x in self.caps)
 
+    def _handshake(self, c):
+        """TLS on c.sock; False (and c.tls_error) when it fails."""
+        c.sock.settimeout(10)
+        try:
+            c.sock = self.tls_ctx.wrap_socket(c.sock, server_side=True)
+        except (OSError, ssl.SSLError) as e:
+            c.tls_error = str(e)
+            return False
+        c.tls = True
+        return True
+
     def _serve(self, c):
         try:
-            self._dialogue(c)
+            if not self.implicit_tls or self._handshake(c):
+                self._dialogue(c)
         except (OSError, ConnectionError):
             pass
         finally:
@@ -298,7 +361,7 @@ class FakeSMTP:
     def _dialogue(self, c):
         if not self._reply(c, self.replies["greeting"]):
             return
-        lines = self._lines(c)
+        lines = _Lines(self._lines(c))
         txn = None
         for raw in lines:
             line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
@@ -376,6 +439,21 @@ class FakeSMTP:
             elif verb == "RSET":
                 txn = None
                 self._reply(c, "250 2.0.0 ok")
+            elif verb == "STARTTLS" and self._has("STARTTLS") and \
+                    not c.tls:
+                r = self.replies["starttls"]
+                if not self._reply(c, r):
+                    return
+                start = r if isinstance(r, bytes) else r.encode()
+                if self.tls_ctx is None or not start.startswith(b"220"):
+                    continue
+                if not self._handshake(c):
+                    return
+                lines.gen = self._lines(c)
+                txn = None
+            elif verb == "AUTH" and self.auth is not None:
+                if not self._auth(c, line, lines):
+                    return
             elif verb == "NOOP":
                 self._reply(c, "250 2.0.0 ok")
             elif verb == "QUIT":
@@ -383,6 +461,28 @@ class FakeSMTP:
                 return
             else:
                 self._reply(c, "500 5.5.2 unknown command")
+
+    def _auth(self, c, line, lines):
+        """Play the AUTH script; False when the connection must end."""
+        c.auth_lines.append(line)
+        arg = line.split(" ", 2)[2] if line.count(" ") >= 2 else ""
+        for r in self.auth:
+            if callable(r):
+                r = r(arg)
+            if not self._reply(c, r):
+                return False
+            if not (isinstance(r, str) and r.startswith("334")):
+                return True
+            try:
+                raw = next(lines)
+            except StopIteration:
+                return False
+            arg = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+            c.auth_lines.append(arg)
+            c.commands.append("<auth answer>")
+            if arg == "*":
+                return self._reply(c, "501 5.7.0 cancelled")
+        return True
 
     def _read_data(self, c, txn, lines):
         raw = bytearray()

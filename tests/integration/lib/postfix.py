@@ -10,6 +10,24 @@ never read (beyond the packaged meta files) nor written.  Needs root, since
         ... connect to 127.0.0.1:pf.port, mail to anyone@example.test
         msgs = pf.wait_messages(1)        # Maildir files, as bytes
 
+With TLS (certificates from tests/certs/mkcerts.sh):
+
+    pf = PrivatePostfix(tls={"cert": ".../server.pem", "key": ".../server.key",
+                             "listeners": {"expired": {"cert": ..., "key": ...,
+                                                       "wrapper": False}}})
+    pf.port             plain SMTP, no STARTTLS (as without tls)
+    pf.submission_port  STARTTLS offered (smtpd_tls_security_level = may)
+    pf.smtps_port       TLS from the first byte (smtpd_tls_wrappermode)
+    pf.tls_ports[name]  one more listener per entry, with its own
+                        certificate: STARTTLS, or SMTPS with "wrapper"
+
+With SASL (Cyrus, users in a private sasldb; smtpd offers AUTH on every
+listener, also without TLS):
+
+    pf = PrivatePostfix(sasl={"users": {"alice": "secret"}})
+    optional keys: "realm" (default SASL_REALM), "mechs" (default
+    "PLAIN LOGIN NTLM CRAM-MD5")
+
 Standalone: postfix.py start  (prints "port N dir D", leaves it running)
             postfix.py stop D
 """
@@ -105,6 +123,55 @@ local_header_rewrite_clients =
 """
 
 
+# Appended to main.cf when the instance has TLS; the plain port keeps
+# security level none (no STARTTLS), the TLS listeners override it.
+TLS_MAIN_CF = """\
+smtpd_tls_cert_file = {cert}
+smtpd_tls_key_file = {key}
+smtpd_tls_security_level = none
+smtpd_tls_loglevel = 1
+smtpd_tls_session_cache_database = btree:{data}/smtpd_scache
+smtpd_tls_session_cache_timeout = 3600s
+tls_random_source = dev:/dev/urandom
+"""
+
+
+def _tls_listener(port, wrapper, cert=None, key=None):
+    """One master.cf smtpd line offering STARTTLS, or SMTPS (wrapper)."""
+    line = "127.0.0.1:%d inet n - n - - smtpd" % port
+    if wrapper:
+        line += ("\n  -o smtpd_tls_wrappermode=yes"
+                 "\n  -o smtpd_tls_security_level=encrypt")
+    else:
+        line += "\n  -o smtpd_tls_security_level=may"
+    if cert:
+        line += "\n  -o smtpd_tls_cert_file=%s\n  -o smtpd_tls_key_file=%s" \
+            % (cert, key)
+    return line + "\n"
+
+
+SASL_REALM = "EXAMPLE"
+SASL_MECHS = "PLAIN LOGIN NTLM CRAM-MD5"
+
+# Appended to main.cf with sasl: Cyrus SASL reading {etc}/sasl/smtpd.conf.
+SASL_MAIN_CF = """\
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+cyrus_sasl_config_path = {sasl_dir}
+smtpd_sasl_local_domain = {realm}
+smtpd_sasl_security_options = noanonymous
+smtpd_tls_auth_only = no
+"""
+
+SASL_SMTPD_CONF = """\
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: {db}
+mech_list: {mechs}
+"""
+
+
 def free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))
@@ -160,7 +227,15 @@ def _stop_on_signals(pf):
 
 
 class PrivatePostfix:
-    def __init__(self, base=None, port=None):
+    def __init__(self, base=None, port=None, tls=None, sasl=None):
+        self.tls = tls
+        self.sasl = sasl
+        self.submission_port = self.smtps_port = None
+        self.tls_ports = {}
+        if tls:
+            self.submission_port, self.smtps_port = free_port(), free_port()
+            for name in tls.get("listeners", {}):
+                self.tls_ports[name] = free_port()
         self.owned_base = base is None
         self.base = base or _mkbase()
         self.port = port or free_port()
@@ -200,13 +275,52 @@ class PrivatePostfix:
                                    data=self.data, maillog=self.maillog,
                                    mail=self.mail, domain=DOMAIN, base=self.base,
                                    uid=uid, gid=gid))
+            if self.tls:
+                f.write(TLS_MAIN_CF.format(cert=self.tls["cert"],
+                                           key=self.tls["key"],
+                                           data=self.data))
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(listen="127.0.0.1:%d" % self.port))
+            if self.tls:
+                f.write(_tls_listener(self.submission_port, False))
+                f.write(_tls_listener(self.smtps_port, True))
+                for name, lt in self.tls.get("listeners", {}).items():
+                    f.write(_tls_listener(self.tls_ports[name],
+                                          lt.get("wrapper", False),
+                                          lt["cert"], lt["key"]))
         # The packaged dynamic map registry; without it Postfix warns.
         dm = "/etc/postfix/dynamicmaps.cf"
         if os.path.exists(dm):
             shutil.copy(dm, os.path.join(self.etc, "dynamicmaps.cf"))
         self.uid, self.gid = uid, gid
+        if self.sasl:
+            self._write_sasl(pf)
+
+    def _write_sasl(self, pf):
+        """Users in a private sasldb (readable by smtpd, which runs as
+        postfix) and the Cyrus config that points at it."""
+        realm = self.sasl.get("realm", SASL_REALM)
+        sasl_dir = os.path.join(self.etc, "sasl")
+        os.makedirs(sasl_dir, exist_ok=True)
+        os.chmod(sasl_dir, 0o755)
+        self.sasldb = os.path.join(sasl_dir, "sasldb2")
+        for user, password in self.sasl.get("users", {}).items():
+            p = subprocess.run(["saslpasswd2", "-p", "-c", "-f", self.sasldb,
+                                "-u", realm, user],
+                               input=password.encode("utf-8"),
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=30)
+            if p.returncode != 0:
+                raise PostfixError("saslpasswd2 %s failed: %s" % (
+                    user, p.stdout.decode("utf-8", "replace")))
+        if os.path.exists(self.sasldb):
+            os.chown(self.sasldb, pf.pw_uid, pf.pw_gid)
+            os.chmod(self.sasldb, 0o600)
+        with open(os.path.join(sasl_dir, "smtpd.conf"), "w") as f:
+            f.write(SASL_SMTPD_CONF.format(
+                db=self.sasldb, mechs=self.sasl.get("mechs", SASL_MECHS)))
+        with open(os.path.join(self.etc, "main.cf"), "a") as f:
+            f.write(SASL_MAIN_CF.format(sasl_dir=sasl_dir, realm=realm))
 
     def _postfix(self, *args, check=True, timeout=60):
         env = dict(os.environ)
@@ -245,7 +359,8 @@ class PrivatePostfix:
         self.started = True
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            if _port_answers(self.port):
+            if _port_answers(self.port) and all(
+                    _port_answers(p) for p in self._greeting_ports()):
                 self.start_seconds = time.monotonic() - t0
                 return self
             time.sleep(0.1)
@@ -253,6 +368,15 @@ class PrivatePostfix:
         self.stop()
         raise PostfixError("private Postfix did not answer on port %d "
                            "within %.0fs\n%s" % (self.port, wait, tail))
+
+    def _greeting_ports(self):
+        """The TLS listeners that greet in clear text (STARTTLS)."""
+        if not self.tls:
+            return []
+        return [self.submission_port] + [
+            self.tls_ports[n] for n, lt in self.tls.get("listeners",
+                                                        {}).items()
+            if not lt.get("wrapper")]
 
     def stop(self):
         if self.started:
