@@ -28,3 +28,4 @@ ${CC:-cc} -std=c11 -O2 -o "$tmp/measure" "$here/measure.c"
 # Exit status of bench.py: 0, or 1 when a client failed to deliver.
 "$python" "$here/bench.py" "$postern" "$tmp/measure" "$tmp" \
     "$here/results.md"
+sh "$here/tls.sh" "$postern" "$tmp/measure" "$tmp" "$here/results.md"
