@@ -48,6 +48,7 @@ static const char usage[] =
     "  --check        validate the ini, print the effective settings\n"
     "  --serverinfo   show what the configured server offers\n"
     "  --queue-run    deliver the spooled messages that are due\n"
+    "  --remove ID... delete messages from the queue (see mailq)\n"
     "  --version, --help\n";
 
 const char *
@@ -246,6 +247,7 @@ long_option(struct cli *cli, const char *a, struct err *err)
 		{ "--version", CLI_VERSION },
 		{ "--help", CLI_HELP },
 		{ "--queue-run", CLI_QUEUE_RUN },
+		{ "--remove", CLI_REMOVE },
 	};
 	char safe[65];
 	size_t i;

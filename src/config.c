@@ -33,6 +33,8 @@
 #define CONFIG_VALUE_SHOWN 64 /* value bytes quoted in an error */
 
 static const char *const cfg_delivery_names[] = { "remote", "local", NULL };
+static const char *const cfg_queue_names[] = { "fallback", "always", "never",
+	NULL };
 
 #define CFG_SRV(s, f)                                                          \
 	(offsetof(struct config, s) + offsetof(struct config_server, f))
@@ -73,6 +75,21 @@ static const struct cfg_key cfg_keys[] = {
 	    0, NULL, 0 },
 	{ "log", "syslog", CFG_BOOL, offsetof(struct config, log_syslog), "yes",
 	    0, 0, NULL, 0 },
+
+	{ "queue", "dir", CFG_PATH, offsetof(struct config, queue_dir),
+	    CONFIG_QUEUE_DIR, 0, 0, NULL, 0 },
+	{ "queue", "mode", CFG_ENUM, offsetof(struct config, queue_mode),
+	    "fallback", 0, 0, cfg_queue_names, 0 },
+	{ "queue", "max_age", CFG_DURATION,
+	    offsetof(struct config, queue_max_age), "5d", 0, 365 * 86400, NULL,
+	    0 },
+	{ "queue", "retry", CFG_DURATION, offsetof(struct config, queue_retry),
+	    "5m", 1, 7 * 86400, NULL, 0 },
+	{ "queue", "retry_max", CFG_DURATION,
+	    offsetof(struct config, queue_retry_max), "4h", 1, 7 * 86400, NULL,
+	    0 },
+	{ "queue", "bounce", CFG_BOOL, offsetof(struct config, queue_bounce),
+	    "yes", 0, 0, NULL, 0 },
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -505,6 +522,25 @@ cfg_print_hosts(const struct config_server *srv, FILE *fp)
 	}
 }
 
+/* A duration in its largest exact unit, as the ini would say it. */
+static void
+cfg_print_duration(int secs, FILE *fp)
+{
+	static const struct {
+		int n;
+		char unit;
+	} units[] = { { 7 * 86400, 'w' }, { 86400, 'd' }, { 3600, 'h' },
+		{ 60, 'm' } };
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (secs > 0 && secs % units[i].n == 0) {
+			fprintf(fp, " %d%c", secs / units[i].n, units[i].unit);
+			return;
+		}
+	fprintf(fp, " %ds", secs);
+}
+
 static void
 cfg_print_value(const struct config *cfg, const struct cfg_key *k, FILE *fp)
 {
@@ -525,6 +561,9 @@ cfg_print_value(const struct config *cfg, const struct cfg_key *k, FILE *fp)
 		break;
 	case CFG_INT:
 		fprintf(fp, " %d", *CFG_PTR(cfg, k, const int));
+		break;
+	case CFG_DURATION:
+		cfg_print_duration(*CFG_PTR(cfg, k, const int), fp);
 		break;
 	case CFG_ENUM:
 		i = *CFG_PTR(cfg, k, const int);

@@ -24,6 +24,7 @@ enum cfg_type {
 	CFG_PORT, /* char *, 1..65535 or a service name */
 	CFG_HOSTS, /* struct config_server: its host list */
 	CFG_SENDER, /* sender_address, sender_name, sender_spec */
+	CFG_DURATION, /* int seconds, "90", "90s", "5m", "4h", "5d", "1w" */
 };
 
 #define CFG_SECRET 0x01 /* masked by --check, never in errors */

@@ -25,6 +25,8 @@
 /* The enum fields are written through an int pointer. */
 _Static_assert(sizeof(enum config_delivery) == sizeof(int),
     "enum config_delivery must be int-sized");
+_Static_assert(sizeof(enum config_queue_mode) == sizeof(int),
+    "enum config_queue_mode must be int-sized");
 
 static const char *cfg_mailname = MAILNAME_PATH;
 
@@ -385,6 +387,33 @@ cfg_set_choice(const struct cfg_key *k, int *field, const char *v, char *why,
 	    cfg_quoted(q, sizeof(q), k, v), list);
 }
 
+/* "90", "90s", "5m", "4h", "5d", "1w": seconds within min..max. */
+static int
+cfg_set_duration(const struct cfg_key *k, int *field, const char *v, char *why,
+    size_t whysz)
+{
+	static const char units[] = "smhdw";
+	static const long mult[] = { 1, 60, 3600, 86400, 7 * 86400 };
+	const char *u;
+	char q[100], *end;
+	long l, m = 1;
+
+	errno = 0;
+	l = strtol(v, &end, 10);
+	if (*end != '\0' && end[1] == '\0' && (u = strchr(units, *end)) != NULL)
+		m = mult[u - units];
+	else if (*end != '\0')
+		l = -1;
+	if (!isdigit((unsigned char)*v) || errno || l < 0 || l > k->max / m ||
+	    l * m < k->min)
+		return cfg_why(why, whysz,
+		    "%s is not a duration from %ds to %ds "
+		    "(a number with s, m, h, d or w)",
+		    cfg_quoted(q, sizeof(q), k, v), k->min, k->max);
+	*field = (int)(l * m);
+	return 0;
+}
+
 int
 cfg_set(struct config *cfg, const struct cfg_key *k, const char *v, char *why,
     size_t whysz)
@@ -421,6 +450,8 @@ cfg_set(struct config *cfg, const struct cfg_key *k, const char *v, char *why,
 		    why, whysz);
 	case CFG_SENDER:
 		return cfg_set_sender(cfg, v, why, whysz);
+	case CFG_DURATION:
+		return cfg_set_duration(k, CFG_PTR(cfg, k, int), v, why, whysz);
 	}
 	return cfg_why(why, whysz, "key of unknown type");
 }

@@ -4,6 +4,7 @@
  * transaction on the configured server, and the log line.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include "postern/err.h"
 #include "postern/log.h"
 #include "postern/msg.h"
+#include "postern/queue.h"
 #include "postern/smtp.h"
 
 #define RCPT_MAX 10000 /* envelope recipients of one message */
@@ -161,8 +164,8 @@ host_fqdn(char *name, size_t size)
 	}
 }
 
-static void
-smtp_options(const struct cli *cli, const struct config *cfg,
+void
+deliver_smtp_opts(const struct cli *cli, const struct config *cfg,
     struct smtp_opts *o, char *fqdn, size_t fqdnsz)
 {
 	const struct config_server *srv = config_server(cfg);
@@ -229,6 +232,8 @@ struct attempt {
 	const struct rcpts *rcpts;
 	const char *relay;
 	struct timespec t0;
+	int spool_temp; /* fallback: a temporary failure goes to the spool */
+	struct rcpts later; /* partial delivery: the 4xx recipients */
 };
 
 static void
@@ -242,28 +247,40 @@ log_result(const struct attempt *a, const char *status, const char *result)
 	    "id=%s msgid=%s from=<%s> to=%s relay=%s tls=no auth=none "
 	    "size=%llu status=%s delay=%.2f result=\"%s\"",
 	    a->id, a->msg->msgid ? a->msg->msgid : "-", a->msg->sender, to,
-	    a->relay ? a->relay : "none", a->msg->size, status, elapsed(&a->t0),
-	    res);
+	    a->relay ? a->relay : "none",
+	    a->msg->size, status, elapsed(&a->t0), res);
 }
 
 static void
 log_failure(const struct attempt *a, const struct err *e)
 {
+	/* Going to the spool: deliver_msg logs "queued" instead. */
+	if (a->spool_temp && e->class == ERR_TEMP)
+		return;
 	log_result(a, e->class == ERR_TEMP ? "deferred" : "bounced", e->text);
 }
 
 /*
  * With partial delivery the refused recipients are reported, one line
- * each, although the message went to the others.
+ * each, although the message went to the others; in fallback mode the
+ * 4xx ones are kept for the spool instead.
  */
-static void
-report_refused(const struct attempt *a, const struct smtp_rcpt *st)
+static int
+report_refused(struct attempt *a, const struct smtp_rcpt *st, struct err *e)
 {
+	char *spec;
 	size_t i;
 
 	for (i = 0; i < a->rcpts->n; i++) {
 		if (st[i].code >= 200 && st[i].code < 300)
 			continue;
+		if (a->spool_temp && st[i].code >= 400 && st[i].code < 500) {
+			if ((spec = strdup(a->rcpts->v[i])) == NULL)
+				return err_sys(e, ERR_OS, "recipients");
+			if (rcpts_add(&a->later, spec, e) == -1)
+				return -1;
+			continue;
+		}
 		fprintf(stderr,
 		    "postern: recipient <%s> refused by %s: %d %s\n",
 		    a->rcpts->v[i], a->relay, st[i].code, st[i].text);
@@ -271,6 +288,7 @@ report_refused(const struct attempt *a, const struct smtp_rcpt *st)
 		    "id=%s to=<%s> status=refused result=\"%d %s\"", a->id,
 		    a->rcpts->v[i], st[i].code, st[i].text);
 	}
+	return 0;
 }
 
 static int
@@ -302,7 +320,7 @@ transmit(const struct cli *cli, const struct config *cfg, struct attempt *a,
 
 	if ((st = calloc(env.nrcpts, sizeof(*st))) == NULL)
 		return err_sys(e, ERR_OS, "recipients");
-	smtp_options(cli, cfg, &o, fqdn, sizeof(fqdn));
+	deliver_smtp_opts(cli, cfg, &o, fqdn, sizeof(fqdn));
 	if (smtp_open(&s, config_server(cfg), &o, e) == -1) {
 		log_failure(a, e);
 		free(st);
@@ -311,7 +329,7 @@ transmit(const struct cli *cli, const struct config *cfg, struct attempt *a,
 	a->relay = smtp_relay(s);
 	rc = smtp_send(s, &env, st, msg_emit, m, e);
 	if (rc == 0 && cfg->partial_delivery)
-		report_refused(a, st);
+		rc = report_refused(a, st, e);
 	if (rc == 0)
 		log_result(a, "sent", "accepted");
 	else
@@ -322,19 +340,138 @@ transmit(const struct cli *cli, const struct config *cfg, struct attempt *a,
 	return rc;
 }
 
+/* Ids committed by this process, for the detached child (deliver_kick). */
+static struct {
+	char (*v)[SPOOL_ID_MAX];
+	size_t n, cap;
+} kick;
+
+static int
+kick_add(const char *id)
+{
+	char(*nv)[SPOOL_ID_MAX];
+
+	if (kick.n == kick.cap) {
+		kick.cap = kick.cap ? kick.cap * 2 : 4;
+		if ((nv = reallocarray(kick.v, kick.cap, sizeof(*nv))) == NULL)
+			return -1;
+		kick.v = nv;
+	}
+	memcpy(kick.v[kick.n++], id, SPOOL_ID_MAX);
+	return 0;
+}
+
+/*
+ * Commit to the spool.  why: the temporary failure that sent it there
+ * (NULL in mode always).  A spool that cannot be written is 73 in mode
+ * always, and 75 (with both causes) when the message was refused for now.
+ */
+static int
+spool_it(const struct cli *cli, const struct config *cfg, struct attempt *a,
+    struct msg *m, const struct rcpts *r, const struct err *why, struct err *e)
+{
+	char id[SPOOL_ID_MAX], res[ERR_TEXT_MAX + 64];
+	struct err se;
+
+	err_clear(&se);
+	if (queue_submit(cli, cfg, m, r->v, r->n, id, &se) == -1) {
+		if (why == NULL) {
+			*e = se;
+			log_result(a, "failed", se.text);
+			return -1;
+		}
+		log_result(a, "deferred", why->text);
+		log_result(a, "failed", se.text);
+		return err_set(e, ERR_TEMP, "%s; and it cannot be spooled: %s",
+		    why->text, se.text);
+	}
+	snprintf(res, sizeof(res), "queued as %s%s%s", id, why ? ": " : "",
+	    why ? why->text : "");
+	log_result(a, "queued", res);
+	if (why != NULL && strstr(why->text, "may have been delivered"))
+		log_msg(LOG_WARNING,
+		    "id=%s queue_id=%s: the connection was lost after the "
+		    "final dot; the retry may deliver the message twice",
+		    a->id, id);
+	if (why == NULL && kick_add(id) == -1)
+		log_msg(LOG_WARNING, "id=%s: left for the next queue run", id);
+	err_clear(e);
+	return 0;
+}
+
 int
 deliver_msg(const struct cli *cli, const struct config *cfg, struct msg *m,
     char **rcpts, size_t nrcpts, struct err *e)
 {
 	struct rcpts r = { rcpts, nrcpts, nrcpts };
 	struct attempt a;
+	struct err why;
+	int rc;
 
 	memset(&a, 0, sizeof(a));
 	clock_gettime(CLOCK_MONOTONIC, &a.t0);
 	make_id(a.id, sizeof(a.id));
 	a.msg = m;
 	a.rcpts = &r;
-	return transmit(cli, cfg, &a, m, e);
+	if (cfg->queue_mode == CONFIG_QUEUE_ALWAYS)
+		return spool_it(cli, cfg, &a, m, &r, NULL, e);
+	a.spool_temp = cfg->queue_mode == CONFIG_QUEUE_FALLBACK;
+	rc = transmit(cli, cfg, &a, m, e);
+	if (rc == 0 && a.later.n > 0) {
+		/* Partial delivery: the 4xx recipients wait in the spool. */
+		err_set(&why, ERR_TEMP, "%zu recipient%s deferred", a.later.n,
+		    a.later.n == 1 ? "" : "s");
+		rc = spool_it(cli, cfg, &a, m, &a.later, &why, e);
+	} else if (rc == -1 && a.spool_temp && e->class == ERR_TEMP) {
+		why = *e;
+		rc = spool_it(cli, cfg, &a, m, &r, &why, e);
+	}
+	rcpts_free(&a.later);
+	return rc;
+}
+
+/*
+ * Mode always: the messages this process committed are delivered by a
+ * grandchild in its own session, with nothing of the caller's open, so
+ * that the caller (a CMS, PHP waiting for the pipe to close) goes on.
+ */
+void
+deliver_kick(const struct cli *cli, const struct config *cfg)
+{
+	struct err e;
+	pid_t pid;
+	int fd, st;
+
+	if (kick.n == 0)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		log_msg(LOG_WARNING,
+		    "cannot start the delivery: %s; "
+		    "left for the next queue run",
+		    strerror(errno));
+		return;
+	}
+	if (pid > 0) {
+		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+			;
+		return;
+	}
+	if (setsid() == -1 || (pid = fork()) != 0)
+		_exit(0);
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	err_clear(&e);
+	if (queue_run(cli, cfg, QUEUE_ALL, (const char(*)[SPOOL_ID_MAX])kick.v,
+		kick.n, &e) == -1)
+		log_msg(LOG_ERR, "queue run: %s", e.text);
+	_exit(0);
 }
 
 int
@@ -400,6 +537,6 @@ deliver_serverinfo(const struct cli *cli, const struct config *cfg,
 	struct smtp_opts o;
 	char fqdn[256];
 
-	smtp_options(cli, cfg, &o, fqdn, sizeof(fqdn));
+	deliver_smtp_opts(cli, cfg, &o, fqdn, sizeof(fqdn));
 	return smtp_serverinfo(config_server(cfg), &o, stdout, e);
 }

@@ -16,6 +16,7 @@
 #include "postern/deliver.h"
 #include "postern/err.h"
 #include "postern/log.h"
+#include "postern/queue.h"
 #include "postern/server.h"
 
 /* The exit-code table of DESIGN.md section 2: the only place it lives. */
@@ -76,6 +77,45 @@ drop_setgid(struct err *e)
 	return 0;
 }
 
+/*
+ * Set-group-ID: nothing the caller put in the environment may steer
+ * postern (TMPDIR, LOCALDOMAIN, HOSTALIASES, RES_OPTIONS, TZDIR ...).
+ */
+static int
+sanitise_env(struct err *e)
+{
+	const char *tz = getenv("TZ");
+	char tzbuf[64] = "";
+
+	if (getegid() == getgid() && geteuid() == getuid())
+		return 0;
+	/* A plain zone name ("Europe/Paris") keeps the caller's clock. */
+	if (tz != NULL && strlen(tz) < sizeof(tzbuf) && tz[0] != '/' &&
+	    strstr(tz, "..") == NULL)
+		snprintf(tzbuf, sizeof(tzbuf), "%s", tz);
+	if (clearenv() != 0 || setenv("PATH", "/usr/bin:/bin", 1) != 0 ||
+	    (tzbuf[0] != '\0' && setenv("TZ", tzbuf, 1) != 0))
+		return err_sys(e, ERR_OS, "cannot clean the environment");
+	return 0;
+}
+
+static int
+queue_mode(const struct cli *cli, const struct config *cfg, struct err *e)
+{
+	switch (cli->mode) {
+	case CLI_LISTQ:
+		return queue_list(cfg, stdout, e);
+	case CLI_FLUSH:
+		return queue_run(cli, cfg, QUEUE_ALL, NULL, 0, e);
+	case CLI_QUEUE_RUN:
+		return queue_run(cli, cfg, QUEUE_DUE, NULL, 0, e);
+	case CLI_REMOVE:
+		return queue_remove(cfg, cli->rcpts, cli->nrcpts, e);
+	default:
+		return err_set(e, ERR_SOFTWARE, "mode not handled");
+	}
+}
+
 static int
 run(const struct cli *cli, struct err *e)
 {
@@ -103,12 +143,14 @@ run(const struct cli *cli, struct err *e)
 		break;
 	case CLI_SEND:
 		rc = deliver_submit(cli, &cfg, STDIN_FILENO, e);
+		deliver_kick(cli, &cfg);
 		break;
 	case CLI_SERVER:
 		rc = server_run(cli, &cfg, STDIN_FILENO, STDOUT_FILENO, e);
+		deliver_kick(cli, &cfg);
 		break;
 	default:
-		rc = err_set(e, ERR_SOFTWARE, "mode not handled");
+		rc = queue_mode(cli, &cfg, e);
 		break;
 	}
 	log_close();
@@ -128,7 +170,7 @@ main(int argc, char **argv)
 	/* A closed peer is an error to report, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (cli_parse(argc, argv, &cli, &e) == -1)
+	if (sanitise_env(&e) == -1 || cli_parse(argc, argv, &cli, &e) == -1)
 		return fail(&e);
 	switch (cli.mode) {
 	case CLI_VERSION:

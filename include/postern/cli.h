@@ -17,6 +17,7 @@ enum cli_mode {
 	CLI_LISTQ,		/* -bp, mailq */
 	CLI_FLUSH,		/* -q: every spooled message now */
 	CLI_QUEUE_RUN,		/* --queue-run: the due ones */
+	CLI_REMOVE,		/* --remove ID...: delete from the queue */
 	CLI_NOOP,		/* -bi, -I, newaliases, -q<interval>: exit 0 */
 	CLI_CHECK,		/* --check */
 	CLI_SERVERINFO,		/* --serverinfo */
@@ -38,7 +39,7 @@ struct cli {
 	const char	*body;		/* -B: "7BIT" or "8BITMIME" */
 	const char	*config;	/* -C; NULL: the default path */
 	const char	*log_tag;	/* -L; NULL: "postern" */
-	char		**rcpts;	/* operands (address lists) */
+	char		**rcpts;	/* operands (address lists; ids) */
 	int		 nrcpts;
 };
 

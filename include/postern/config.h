@@ -22,6 +22,15 @@ enum config_delivery {
 	CONFIG_LOCAL,
 };
 
+/* [queue] mode: when a message goes to the spool. */
+enum config_queue_mode {
+	CONFIG_QUEUE_FALLBACK = 0, /* deliver now; spool on a temporary failure */
+	CONFIG_QUEUE_ALWAYS, /* spool, then deliver in a detached child */
+	CONFIG_QUEUE_NEVER, /* no spool: a temporary failure is exit 75 */
+};
+
+#define CONFIG_QUEUE_DIR "/var/spool/postern"
+
 struct config_host {
 	char *host; /* name, IPv4 or IPv6 literal (no brackets) */
 	char *port; /* service, as text for getaddrinfo */
@@ -61,6 +70,14 @@ struct config {
 	/* [log] */
 	char *log_file; /* NULL: none */
 	int log_syslog; /* default 1 */
+
+	/* [queue] */
+	char *queue_dir; /* the spool, CONFIG_QUEUE_DIR */
+	enum config_queue_mode queue_mode;
+	int queue_max_age; /* seconds until a message bounces (5d) */
+	int queue_retry; /* seconds, first retry (5m), doubling */
+	int queue_retry_max; /* seconds, the longest wait (4h) */
+	int queue_bounce; /* yes: bounce; no: move to failed/ */
 };
 
 /* Read path (CONFIG_PATH when NULL) into *cfg, defaults applied. */

@@ -253,8 +253,8 @@ test_errors(void)
 	want_err("[remote]\npassword = x\n",
 	    ":2: unknown key \"password\" in [remote]",
 	    "password is not known yet");
-	want_err("[queue]\ndir = /tmp\n", ":1: unknown section [queue]",
-	    "queue is not known yet");
+	want_err("[queue]\nspool = /tmp\n",
+	    ":2: unknown key \"spool\" in [queue]", "unknown [queue] key");
 	want_err("[remote]\nhost = x\n[delivery]\nmode = local\n\n\n"
 		 "mode = smtp\n",
 	    ":7: duplicate key \"mode\" in [delivery] (first set on line 4)",
@@ -567,6 +567,87 @@ test_log(void)
 	    "unopenable log file is skipped");
 }
 
+/* [queue]: defaults, durations with units, their limits. */
+static void
+test_queue(void)
+{
+	struct config cfg;
+	struct err e;
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *fp;
+
+	config_defaults(&cfg);
+	T_STR(cfg.queue_dir, "/var/spool/postern", "default queue dir");
+	T_OK(cfg.queue_mode == CONFIG_QUEUE_FALLBACK, "default queue mode");
+	T_OK(cfg.queue_max_age == 5 * 86400, "default max_age 5d");
+	T_OK(cfg.queue_retry == 300, "default retry 5m");
+	T_OK(cfg.queue_retry_max == 4 * 3600, "default retry_max 4h");
+	T_OK(cfg.queue_bounce == 1, "default bounce yes");
+	config_free(&cfg);
+
+	T_OK(load("[remote]\nhost = x\n[queue]\ndir = /srv/q\nmode = Always\n"
+		  "max_age = 2w\nretry = 90\nretry_max = 1d\nbounce = no\n",
+		 &cfg, &e) == 0,
+	    "[queue] every key loads");
+	T_STR(cfg.queue_dir, "/srv/q", "queue dir");
+	T_OK(cfg.queue_mode == CONFIG_QUEUE_ALWAYS, "queue mode always");
+	T_OK(cfg.queue_max_age == 14 * 86400, "max_age 2w");
+	T_OK(cfg.queue_retry == 90, "retry 90 (seconds)");
+	T_OK(cfg.queue_retry_max == 86400, "retry_max 1d");
+	T_OK(cfg.queue_bounce == 0, "bounce no");
+	if ((fp = open_memstream(&out, &outlen)) != NULL) {
+		config_print(&cfg, fp);
+		fclose(fp);
+	}
+	T_OK(out != NULL &&
+		strstr(out,
+		    "[queue]\ndir = /srv/q\nmode = always\n"
+		    "max_age = 2w\nretry = 90s\n"
+		    "retry_max = 1d\nbounce = no\n") != NULL,
+	    "--check prints [queue] as it reads back");
+	free(out);
+	config_free(&cfg);
+
+	T_OK(load("[remote]\nhost = x\n[queue]\nmode = never\nmax_age = 0s\n",
+		 &cfg, &e) == 0 &&
+		cfg.queue_mode == CONFIG_QUEUE_NEVER && cfg.queue_max_age == 0,
+	    "mode never, max_age 0s");
+	config_free(&cfg);
+
+	want_err("[queue]\nmax_age = 5x\n",
+	    ":2: [queue] max_age: \"5x\" is not a duration from 0s to "
+	    "31536000s (a number "
+	    "with s, m, h, d or w)",
+	    "duration with a bad unit");
+	want_err("[queue]\nretry = 0\n",
+	    ":2: [queue] retry: \"0\" is not a duration from 1s to 604800s (a "
+	    "number with s, "
+	    "m, h, d or w)",
+	    "retry of zero");
+	want_err("[queue]\nretry = 2w\n",
+	    ":2: [queue] retry: \"2w\" is not a duration from 1s to 604800s (a "
+	    "number with "
+	    "s, m, h, d or w)",
+	    "retry over a week");
+	want_err("[queue]\nmax_age = -1d\n",
+	    ":2: [queue] max_age: \"-1d\" is not a duration from 0s to "
+	    "31536000s (a number "
+	    "with s, m, h, d or w)",
+	    "negative duration");
+	want_err("[queue]\nmax_age = 99999999999999999999s\n",
+	    ":2: [queue] max_age: \"99999999999999999999s\" is not a duration "
+	    "from 0s to "
+	    "31536000s (a number with s, m, h, d or w)",
+	    "duration overflow");
+	want_err("[queue]\nmode = later\n",
+	    ":2: [queue] mode: \"later\" is not one of fallback, always, never",
+	    "queue mode unknown");
+	want_err("[queue]\ndir = spool\n",
+	    ":2: [queue] dir: \"spool\" is not an absolute path",
+	    "queue dir relative");
+}
+
 int
 main(void)
 {
@@ -585,6 +666,7 @@ main(void)
 	test_sender_aliases();
 	test_syntax_details();
 	test_print();
+	test_queue();
 	test_domain();
 	unlink(mailname);
 	test_log();

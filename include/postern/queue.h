@@ -1,0 +1,48 @@
+/*
+ * queue.h: what postern does with its spool: submit a message to it, run
+ * it (postern -q, --queue-run, the detached child of mode = always), list
+ * it (mailq) and remove a message from it (postern --remove ID).
+ *
+ * A run claims one message at a time with its lock, so runners overlap
+ * safely, and sends every message over one SMTP session to the
+ * configured server (reopened when it dies).  Each recipient keeps its
+ * own state: accepted ones are done, 4xx ones are retried with a back-off
+ * (retry, doubling up to retry_max), 5xx ones and those still pending
+ * after max_age are reported in one bounce (bounce.h) to the sender.
+ */
+#ifndef POSTERN_QUEUE_H
+#define POSTERN_QUEUE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "postern/spool.h"
+
+struct cli;
+struct config;
+struct err;
+struct msg;
+
+/*
+ * Commit a message that has been read (msg.h) for these recipients to
+ * the spool; id receives its queue id.  ERR_CANTCREAT when the spool
+ * cannot be written (the text names the file and the cause).
+ */
+int queue_submit(const struct cli *, const struct config *, struct msg *,
+    char **rcpts, size_t nrcpts, char id[SPOOL_ID_MAX], struct err *);
+
+#define QUEUE_DUE 0 /* --queue-run: messages whose time has come */
+#define QUEUE_ALL 1 /* -q: every message now */
+/*
+ * Run the queue, or only the nids messages in ids (ids NULL: all).
+ * Returns 0 when the run went through, whatever became of the messages
+ * (each outcome is logged); -1 only when the spool cannot be used.
+ */
+int queue_run(const struct cli *, const struct config *, int how,
+    const char (*ids)[SPOOL_ID_MAX], size_t nids, struct err *);
+/* mailq, -bp: the listing, or "Mail queue is empty". */
+int queue_list(const struct config *, FILE *, struct err *);
+/* --remove ID...: root, or the user who submitted the message. */
+int queue_remove(const struct config *, char **ids, int nids, struct err *);
+
+#endif
