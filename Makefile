@@ -28,7 +28,8 @@ HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/bounce.h src/spool_int.h
 UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
 	tests/unit/t_config tests/unit/t_msg tests/unit/t_smtp_reply \
-	tests/unit/t_smtp tests/unit/t_smtp_tx tests/unit/t_tls tests/unit/t_ntlm tests/unit/t_auth
+	tests/unit/t_smtp tests/unit/t_smtp_tx tests/unit/t_tls tests/unit/t_ntlm tests/unit/t_auth \
+	tests/unit/t_spool
 
 all: postern
 
@@ -64,6 +65,8 @@ tests/unit/t_smtp_tx: tests/unit/t_smtp_tx.c tests/unit/fake_smtpd.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp_tx.c libpostern.a $(LIBS)
 tests/unit/t_tls: tests/unit/t_tls.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_tls.c libpostern.a $(LIBS)
+tests/unit/t_spool: tests/unit/t_spool.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_spool.c libpostern.a $(LIBS)
 tests/unit/t_ntlm: tests/unit/t_ntlm.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_ntlm.c libpostern.a $(LIBS)
 tests/unit/t_auth: tests/unit/t_auth.c
