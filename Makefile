@@ -117,6 +117,45 @@ install: postern
 	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/postern.ini ]; then \
 	    cp contrib/postern.ini.example $(DESTDIR)$(SYSCONFDIR)/postern.ini; \
 	    chmod 644 $(DESTDIR)$(SYSCONFDIR)/postern.ini; fi
+	$(MAKE) install-spool
+
+# The spool, the postern group and the set-group-ID binary (postern(8),
+# THE SPOOL).  The group is created only by root installing into the live
+# system (DESTDIR empty); the binary becomes set-group-ID only when the
+# group exists, so a packager's unprivileged DESTDIR install stays plain.
+# The systemd units and the cron line are installed, never enabled.
+SPOOLDIR = /var/spool/postern
+POSTERN_GROUP = postern
+UNITDIR = /lib/systemd/system
+DOCDIR = $(PREFIX)/share/doc/postern
+install-spool:
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && \
+	    ! getent group $(POSTERN_GROUP) >/dev/null; then \
+	    groupadd -r $(POSTERN_GROUP); fi
+	mkdir -p $(DESTDIR)$(SPOOLDIR)/tmp $(DESTDIR)$(SPOOLDIR)/queue \
+	    $(DESTDIR)$(SPOOLDIR)/state $(DESTDIR)$(SPOOLDIR)/failed \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	if [ "$$(id -u)" = 0 ] && getent group $(POSTERN_GROUP) >/dev/null; \
+	then \
+	    chown root:$(POSTERN_GROUP) $(DESTDIR)$(SPOOLDIR) \
+	        $(DESTDIR)$(SPOOLDIR)/tmp $(DESTDIR)$(SPOOLDIR)/queue \
+	        $(DESTDIR)$(SPOOLDIR)/state $(DESTDIR)$(SPOOLDIR)/failed \
+	        $(DESTDIR)$(SBINDIR)/postern && \
+	    chmod 2755 $(DESTDIR)$(SBINDIR)/postern && \
+	    if [ "$$(stat -c %G $(DESTDIR)$(SYSCONFDIR)/postern.ini)" = root ]; \
+	    then chown root:$(POSTERN_GROUP) \
+	        $(DESTDIR)$(SYSCONFDIR)/postern.ini && \
+	        chmod 640 $(DESTDIR)$(SYSCONFDIR)/postern.ini; fi; fi
+	chmod 2770 $(DESTDIR)$(SPOOLDIR) $(DESTDIR)$(SPOOLDIR)/tmp \
+	    $(DESTDIR)$(SPOOLDIR)/queue $(DESTDIR)$(SPOOLDIR)/state \
+	    $(DESTDIR)$(SPOOLDIR)/failed
+	sed 's|/usr/local/sbin|$(SBINDIR)|' contrib/postern-queue.service \
+	    > $(DESTDIR)$(UNITDIR)/postern-queue.service
+	cp contrib/postern-queue.timer $(DESTDIR)$(UNITDIR)/postern-queue.timer
+	chmod 644 $(DESTDIR)$(UNITDIR)/postern-queue.service \
+	    $(DESTDIR)$(UNITDIR)/postern-queue.timer
+	sed 's|/usr/local/sbin|$(SBINDIR)|' contrib/postern.cron \
+	    > $(DESTDIR)$(DOCDIR)/postern.cron
 
 format:
 	clang-format -i src/*.c include/postern/*.h tests/unit/*.c
@@ -125,4 +164,4 @@ clean:
 	rm -f postern libpostern.a $(OBJ) $(UNIT)
 	rm -rf build
 
-.PHONY: all deps builddeps check check-asan demo bench install format clean
+.PHONY: all deps builddeps check check-asan demo bench install install-spool format clean

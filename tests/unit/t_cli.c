@@ -152,6 +152,15 @@ t_modes(void)
 	T_OK(run(ARGV("sendmail", "--queue-run")) == 0 &&
 		C.mode == CLI_QUEUE_RUN,
 	    "--queue-run");
+	T_OK(run(ARGV("postern", "--remove", "0123456789ABCDEF01",
+		 "0123456789ABCDEF02")) == 0 &&
+		C.mode == CLI_REMOVE && C.nrcpts == 2 &&
+		strcmp(C.rcpts[1], "0123456789ABCDEF02") == 0,
+	    "--remove takes the queue ids as operands");
+	T_OK(run(ARGV("postern", "-C", "/x.ini", "--remove", "ID")) == 0 &&
+		C.mode == CLI_REMOVE && C.nrcpts == 1 &&
+		strcmp(C.config, "/x.ini") == 0,
+	    "--remove after -C");
 	T_OK(run(ARGV("postern", "--check")) == 0 && C.mode == CLI_CHECK,
 	    "--check");
 	T_OK(run(ARGV("postern", "--serverinfo", "-v")) == 0 &&
