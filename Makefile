@@ -8,7 +8,7 @@ LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/config_set.o src/conn.o
 	src/msg_body.o src/msg_hdr.o src/msg_in.o src/server.o src/server_cmd.o \
 	src/smtp.o src/smtp_reply.o src/smtp_tx.o src/tls.o \
 	src/spool.o src/spool_env.o src/queue.o src/queue_admin.o src/bounce.o \
-	src/tls_x509.o \
+	src/smtp_tls.o src/tls_x509.o \
 	src/auth.o src/base64.o src/md4.o src/ntlm.o src/ntlm_crypto.o
 OBJ = src/main.o $(LIBOBJ)
 LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_set.c src/conn.c \
@@ -16,7 +16,7 @@ LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_set.c src/conn.c
 	src/msg_body.c src/msg_hdr.c src/msg_in.c src/server.c src/server_cmd.c \
 	src/smtp.c src/smtp_reply.c src/smtp_tx.c src/tls.c \
 	src/spool.c src/spool_env.c src/queue.c src/queue_admin.c src/bounce.c \
-	src/tls_x509.c \
+	src/smtp_tls.c src/tls_x509.c \
 	src/auth.c src/base64.c src/md4.c src/ntlm.c src/ntlm_crypto.c
 HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/config.h include/postern/conn.h \

@@ -28,6 +28,7 @@
 #include "postern/config.h"
 #include "config_int.h"
 #include "postern/err.h"
+#include "postern/tls.h"
 
 #define CONFIG_LINE_MAX 4096 /* longest line we read before inih */
 #define CONFIG_VALUE_SHOWN 64 /* value bytes quoted in an error */
@@ -38,6 +39,26 @@ static const char *const cfg_queue_names[] = { "fallback", "always", "never",
 
 #define CFG_SRV(s, f)                                                          \
 	(offsetof(struct config, s) + offsetof(struct config_server, f))
+
+static const char *const cfg_tls_names[] = { "off", "starttls", "implicit",
+	NULL };
+static const char *const cfg_tls_versions[] = { "1.2", "1.3", NULL };
+
+/* The TLS keys, the same in [local] and [remote] (tls.h). */
+#define CFG_TLS_ROW(s, name, type, def, choices)                               \
+	{ #s, #name, type, CFG_SRV(s, name), def, 0, 0, choices, 0 }
+#define CFG_TLS_KEYS(s)                                                        \
+	CFG_TLS_ROW(s, tls, CFG_ENUM, "off", cfg_tls_names),                   \
+	    CFG_TLS_ROW(s, tls_verify, CFG_BOOL, "yes", NULL),                 \
+	    CFG_TLS_ROW(s, tls_ca_file, CFG_PATH, NULL, NULL),                 \
+	    CFG_TLS_ROW(s, tls_ca_dir, CFG_PATH, NULL, NULL),                  \
+	    CFG_TLS_ROW(s, tls_pin, CFG_STR, NULL, NULL),                      \
+	    CFG_TLS_ROW(s, tls_min_version, CFG_ENUM, "1.2",                   \
+		cfg_tls_versions),                                             \
+	    CFG_TLS_ROW(s, tls_client_cert, CFG_PATH, NULL, NULL),             \
+	    CFG_TLS_ROW(s, tls_client_key, CFG_PATH, NULL, NULL),              \
+	    CFG_TLS_ROW(s, tls_ciphers, CFG_STR, NULL, NULL),                  \
+	    CFG_TLS_ROW(s, tls_session_cache, CFG_PATH, NULL, NULL)
 
 /* The keys.  Rows of one section stay together: --check prints in order. */
 static const struct cfg_key cfg_keys[] = {
@@ -54,6 +75,7 @@ static const struct cfg_key cfg_keys[] = {
 	    NULL, 0 },
 	{ "local", "helo", CFG_NAME, CFG_SRV(local, helo), NULL, 0, 0, NULL,
 	    0 },
+	CFG_TLS_KEYS(local),
 
 	{ "remote", "host", CFG_HOSTS, offsetof(struct config, remote), NULL, 0,
 	    0, NULL, 0 },
@@ -63,6 +85,7 @@ static const struct cfg_key cfg_keys[] = {
 	    NULL, 0 },
 	{ "remote", "helo", CFG_NAME, CFG_SRV(remote, helo), NULL, 0, 0, NULL,
 	    0 },
+	CFG_TLS_KEYS(remote),
 
 	{ "sender", "address", CFG_SENDER, 0, NULL, 0, 0, NULL, 0 },
 	{ "sender", "send_as_user", CFG_BOOL,
@@ -383,6 +406,52 @@ cfg_handler(void *arg, const char *section, const char *name, const char *value)
 	return 1;
 }
 
+/* The line key section.name was set on, 0 if not set. */
+static int
+cfg_seen(const struct cfg_ctx *c, const char *section, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (strcmp(cfg_keys[i].section, section) == 0 &&
+		    strcmp(cfg_keys[i].name, name) == 0)
+			return c->seen[i];
+	return 0;
+}
+
+/*
+ * TLS settings that depend on others: SMTPS's port, the pins' syntax, a
+ * key without its certificate, the session cache under the spool.
+ */
+static int
+cfg_tls(struct cfg_ctx *c, const char *sect, struct config_server *srv,
+    struct err *e)
+{
+	struct config *cfg = c->cfg;
+	struct err pe;
+	size_t n;
+
+	if (srv->tls == CONFIG_TLS_IMPLICIT && !cfg_seen(c, sect, "port")) {
+		free(srv->port);
+		if ((srv->port = strdup("465")) == NULL)
+			return err_sys(e, ERR_OS, "configuration");
+	}
+	if (srv->tls_pin != NULL && tls_check_pins(srv->tls_pin, &pe) == -1)
+		return err_set(e, ERR_CONFIG, "%s:%d: [%s] %s", cfg->path,
+		    cfg_seen(c, sect, "tls_pin"), sect, pe.text);
+	if (srv->tls_client_key != NULL && srv->tls_client_cert == NULL)
+		return err_set(e, ERR_CONFIG,
+		    "%s:%d: [%s] tls_client_key needs tls_client_cert",
+		    cfg->path, cfg_seen(c, sect, "tls_client_key"), sect);
+	if (srv->tls_session_cache == NULL && cfg->queue_dir != NULL) {
+		n = strlen(cfg->queue_dir) + sizeof("/tls");
+		if ((srv->tls_session_cache = malloc(n)) == NULL)
+			return err_sys(e, ERR_OS, "configuration");
+		snprintf(srv->tls_session_cache, n, "%s/tls", cfg->queue_dir);
+	}
+	return 0;
+}
+
 /* Checks that need the whole file: required keys, secrets' file mode. */
 static int
 cfg_check(struct cfg_ctx *c, struct err *e)
@@ -471,7 +540,10 @@ config_load(const char *path, struct config *cfg, struct err *e)
 	}
 	c.cfg = cfg;
 	c.err = e;
-	if (cfg_parse(&c, e) == -1 || cfg_finish(cfg, e) == -1 ||
+	if (cfg_parse(&c, e) == -1 ||
+	    cfg_tls(&c, "local", &cfg->local, e) == -1 ||
+	    cfg_tls(&c, "remote", &cfg->remote, e) == -1 ||
+	    cfg_finish(cfg, e) == -1 ||
 	    cfg_check(&c, e) == -1) {
 		fclose(c.fp);
 		config_free(cfg);

@@ -223,14 +223,18 @@ smtp_ehlo(struct smtp_session *s, struct err *err)
 
 /* Connect to one host and greet it. */
 static int
-smtp_open_host(struct smtp_session *s, const struct config_host *h,
-    const char *port, struct err *err)
+smtp_open_host(struct smtp_session *s, const struct config_server *srv,
+    const struct config_host *h, const char *port, struct err *err)
 {
 	if (conn_open(&s->conn, h->host, port, s->opts.timeout, err) == -1)
 		return -1;
 	snprintf(s->relay, sizeof(s->relay), "%s", conn_peer(s->conn));
 	s->dirty = 0;
-	if (smtp_setup(s, SMTP_GREETING, err) == -1) {
+	s->starttls = 0;
+	s->tls_text[0] = '\0';
+	if (smtp_tls_implicit(s, srv, h, port, err) == -1 ||
+	    smtp_setup(s, SMTP_GREETING, err) == -1 ||
+	    smtp_tls_starttls(s, srv, h, port, err) == -1) {
 		if (s->conn != NULL)
 			smtp_drop(s);
 		return -1;
@@ -261,7 +265,7 @@ smtp_open(struct smtp_session **sp, const struct config_server *srv,
 		    : srv->port           ? srv->port
 					  : "25";
 		err_clear(err);
-		if (smtp_open_host(s, &srv->hosts[i], port, err) == 0) {
+		if (smtp_open_host(s, srv, &srv->hosts[i], port, err) == 0) {
 			*sp = s;
 			return 0;
 		}
@@ -359,8 +363,17 @@ smtp_serverinfo(const struct config_server *srv, const struct smtp_opts *opts,
 	if (smtp_open(&s, srv, opts, err) == -1)
 		return -1;
 	fprintf(fp, "server: %s\n", s->relay);
+	if (!s->starttls && smtp_tls_print(s, fp) == -1) /* implicit */
+		goto out;
 	fprintf(fp, "greeting: %d\n", s->greeting.code);
 	info_lines(fp, "  ", &s->greeting, 0);
+	if (s->starttls) {
+		fprintf(fp, "capabilities before STARTTLS:\n");
+		info_lines(fp, "  ", &s->ehlo_clear, 1);
+		if (smtp_tls_print(s, fp) == -1)
+			goto out;
+		fprintf(fp, "after STARTTLS:\n");
+	}
 	if (!s->caps.esmtp) {
 		fprintf(fp,
 		    "EHLO refused, HELO accepted: no ESMTP extensions\n");
@@ -369,7 +382,11 @@ smtp_serverinfo(const struct config_server *srv, const struct smtp_opts *opts,
 		info_lines(fp, "  ", &s->ehlo, 0);
 		fprintf(fp, "capabilities:\n");
 		info_lines(fp, "  ", &s->ehlo, 1);
+		if (s->caps.starttls && conn_tls(s->conn) == NULL)
+			fprintf(fp, "note: STARTTLS is offered but not used "
+				    "(tls = off)\n");
 	}
+out:
 	smtp_close(s);
 	if (fflush(fp) == EOF || ferror(fp))
 		return err_sys(err, ERR_IO,

@@ -9,6 +9,7 @@
 #include "postern/conn.h"
 #include "postern/err.h"
 #include "postern/smtp.h"
+#include "postern/tls.h"
 
 #define SMTP_CMD_MAX 8192 /* one command line: ORCPT may triple 998 */
 
@@ -30,6 +31,11 @@ struct smtp_session {
 	struct smtp_reply greeting; /* for --serverinfo */
 	struct smtp_reply ehlo;
 	struct buf cmd;
+	/* TLS (smtp_tls.c) */
+	int starttls; /* STARTTLS was attempted */
+	struct smtp_reply ehlo_clear; /* EHLO reply before it */
+	struct tls_info tls; /* after the handshake */
+	char tls_text[96]; /* "TLSv1.3/CIPHER/resumed", "" */
 	char relay[CONN_PEER_MAX];
 	char line[SMTP_LINE_MAX + 1];
 };
@@ -50,5 +56,18 @@ int smtp_refused(struct smtp_session *, const struct smtp_reply *,
     enum err_class, struct err *, const char *what);
 /* 5xx: ERR_UNAVAIL; anything else unexpected: ERR_TEMP. */
 enum err_class smtp_class(int code);
+
+/*
+ * smtp_tls.c, by srv->tls: implicit TLS right after connect (before the
+ * greeting); STARTTLS after the first EHLO, then EHLO again.  No-ops
+ * for other modes.  On failure the caller drops the connection.
+ */
+struct config_host;
+int smtp_tls_implicit(struct smtp_session *, const struct config_server *,
+    const struct config_host *, const char *port, struct err *);
+int smtp_tls_starttls(struct smtp_session *, const struct config_server *,
+    const struct config_host *, const char *port, struct err *);
+/* --serverinfo: version, cipher, verification, the chain. */
+int smtp_tls_print(const struct smtp_session *, FILE *);
 
 #endif

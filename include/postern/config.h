@@ -31,6 +31,13 @@ enum config_queue_mode {
 
 #define CONFIG_QUEUE_DIR "/var/spool/postern"
 
+/* [local]/[remote] tls: how the connection is protected. */
+enum config_tls {
+	CONFIG_TLS_OFF = 0, /* plain SMTP */
+	CONFIG_TLS_STARTTLS, /* STARTTLS, never falling back to clear text */
+	CONFIG_TLS_IMPLICIT, /* TLS from the first byte (SMTPS, port 465) */
+};
+
 struct config_host {
 	char *host; /* name, IPv4 or IPv6 literal (no brackets) */
 	char *port; /* service, as text for getaddrinfo */
@@ -43,6 +50,19 @@ struct config_server {
 	char *port; /* default port for the list */
 	int timeout; /* seconds, connect and each wait */
 	char *helo; /* NULL: the host's FQDN */
+
+	/* TLS (tls.h says what each does) */
+	int tls; /* enum config_tls */
+	int tls_verify; /* chain and name (default yes) */
+	char *tls_ca_file; /* NULL and no tls_ca_dir: system store */
+	char *tls_ca_dir;
+	char *tls_pin; /* "sha256/B64, ...", or NULL */
+	int tls_min_version; /* 0: TLS 1.2, 1: TLS 1.3 */
+	char *tls_client_cert;
+	char *tls_client_key; /* NULL: in tls_client_cert */
+	char *tls_ciphers;
+	/* session files, one per host:port; default [queue] dir + "/tls" */
+	char *tls_session_cache;
 };
 
 struct config {

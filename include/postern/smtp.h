@@ -119,6 +119,11 @@ int	 smtp_alive(const struct smtp_session *);
 void	 smtp_close(struct smtp_session *);
 /* "host[address]:port" of the connected server. */
 const char *smtp_relay(const struct smtp_session *);
+/*
+ * For the log's tls= field: "TLSv1.3/TLS_AES_256_GCM_SHA384", with
+ * "/resumed" when the session came from the cache; "no" without TLS.
+ */
+const char *smtp_tls(const struct smtp_session *);
 const struct smtp_caps *smtp_caps(const struct smtp_session *);
 
 /*

@@ -244,8 +244,9 @@ test_errors(void)
 	want_err("[remote]\nhost = x\n\n\nprot = 25\n",
 	    ":5: unknown key \"prot\" in [remote] (did you mean \"port\"?)",
 	    "unknown key with hint");
-	want_err("[remote]\nhost = x\ntls = starttls\n",
-	    ":3: unknown key \"tls\" in [remote]", "tls is not known yet");
+	want_err("[remote]\nhost = x\ntls = ssl\n",
+	    ":3: [remote] tls: \"ssl\" is not one of off, starttls, implicit",
+	    "bad tls mode");
 	want_err("[remote]\nauth = basic\n",
 	    ":2: unknown key \"auth\" in [remote]", "auth is not known yet");
 	want_err("[remote]\nuser = bob\n",
@@ -648,6 +649,75 @@ test_queue(void)
 	    "queue dir relative");
 }
 
+/* The TLS keys of [remote] and [local]: defaults, values, checks. */
+static void
+test_tls(void)
+{
+	struct config cfg;
+	struct err e;
+
+	T_OK(load("[remote]\nhost = a\n[queue]\ndir = /q\n", &cfg, &e) == 0,
+	    "tls defaults load");
+	T_OK(cfg.remote.tls == CONFIG_TLS_OFF, "tls default off");
+	T_OK(cfg.remote.tls_verify == 1, "tls_verify default yes");
+	T_OK(cfg.remote.tls_min_version == 0, "tls_min_version default 1.2");
+	T_OK(cfg.remote.tls_ca_file == NULL && cfg.remote.tls_pin == NULL,
+	    "no CA file, no pins");
+	T_STR(cfg.remote.tls_session_cache, "/q/tls",
+	    "session cache under the spool");
+	T_STR(cfg.local.tls_session_cache, "/q/tls", "[local] cache too");
+	config_free(&cfg);
+
+	T_OK(load("[remote]\nhost = a\ntls = implicit\n", &cfg, &e) == 0,
+	    "implicit loads");
+	T_STR(cfg.remote.hosts[0].port, "465", "implicit: port 465");
+	config_free(&cfg);
+	T_OK(load("[remote]\nhost = a\ntls = implicit\nport = 2465\n", &cfg,
+		 &e) == 0,
+	    "implicit with a port loads");
+	T_STR(cfg.remote.hosts[0].port, "2465", "implicit: the port given");
+	config_free(&cfg);
+	T_OK(load("[remote]\nhost = a\ntls = STARTTLS\ntls_verify = no\n"
+		  "tls_ca_file = /etc/ca.pem\ntls_ca_dir = /etc/ssl/certs\n"
+		  "tls_min_version = 1.3\ntls_client_cert = /c.pem\n"
+		  "tls_client_key = /c.key\ntls_ciphers = TLS_AES_128_GCM_SHA256\n"
+		  "tls_session_cache = /var/cache/postern\n"
+		  "tls_pin = sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+		  "[local]\ntls = implicit\n",
+		 &cfg, &e) == 0,
+	    "every tls key loads");
+	T_OK(cfg.remote.tls == CONFIG_TLS_STARTTLS, "tls starttls");
+	T_OK(cfg.remote.tls_verify == 0, "tls_verify no");
+	T_OK(cfg.remote.tls_min_version == 1, "tls_min_version 1.3");
+	T_STR(cfg.remote.tls_ca_file, "/etc/ca.pem", "tls_ca_file");
+	T_STR(cfg.remote.tls_ca_dir, "/etc/ssl/certs", "tls_ca_dir");
+	T_STR(cfg.remote.tls_client_cert, "/c.pem", "tls_client_cert");
+	T_STR(cfg.remote.tls_client_key, "/c.key", "tls_client_key");
+	T_STR(cfg.remote.tls_ciphers, "TLS_AES_128_GCM_SHA256", "tls_ciphers");
+	T_STR(cfg.remote.tls_session_cache, "/var/cache/postern",
+	    "tls_session_cache");
+	T_OK(cfg.local.tls == CONFIG_TLS_IMPLICIT, "[local] tls");
+	T_STR(cfg.local.hosts[0].port, "465", "[local] implicit: port 465");
+	config_free(&cfg);
+
+	want_err("[remote]\nhost = a\n\ntls_pin = sha256/short\n",
+	    ":4: [remote] tls_pin: \"sha256/short\" is not sha256/ followed "
+	    "by 44 base64 characters",
+	    "bad pin");
+	want_err("[remote]\nhost = a\ntls_client_key = /k\n",
+	    ":3: [remote] tls_client_key needs tls_client_cert",
+	    "key without cert");
+	want_err("[remote]\nhost = a\ntls_min_version = 1.1\n",
+	    ":3: [remote] tls_min_version: \"1.1\" is not one of 1.2, 1.3",
+	    "tls 1.1 refused");
+	want_err("[remote]\nhost = a\ntls_ca_file = ca.pem\n",
+	    ":3: [remote] tls_ca_file: \"ca.pem\" is not an absolute path",
+	    "relative CA file");
+	want_err("[remote]\nhost = a\ntsl = starttls\n",
+	    ":3: unknown key \"tsl\" in [remote] (did you mean \"tls\"?)",
+	    "misspelt tls");
+}
+
 int
 main(void)
 {
@@ -666,6 +736,7 @@ main(void)
 	test_sender_aliases();
 	test_syntax_details();
 	test_print();
+	test_tls();
 	test_queue();
 	test_domain();
 	unlink(mailname);
