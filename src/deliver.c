@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -231,7 +230,6 @@ struct attempt {
 	const struct msg *msg;
 	const struct rcpts *rcpts;
 	const char *relay;
-	const char *tls; /* smtp_tls(), NULL: none */
 	struct timespec t0;
 	int spool_temp; /* fallback: a temporary failure goes to the spool */
 	struct rcpts later; /* partial delivery: the 4xx recipients */
@@ -245,10 +243,10 @@ log_result(const struct attempt *a, const char *status, const char *result)
 	log_to(to, sizeof(to), a->rcpts);
 	err_sanitize(res, sizeof(res), result, strlen(result));
 	log_msg(LOG_INFO,
-	    "id=%s msgid=%s from=<%s> to=%s relay=%s tls=%s auth=none "
+	    "id=%s msgid=%s from=<%s> to=%s relay=%s tls=no auth=none "
 	    "size=%llu status=%s delay=%.2f result=\"%s\"",
 	    a->id, a->msg->msgid ? a->msg->msgid : "-", a->msg->sender, to,
-	    a->relay ? a->relay : "none", a->tls ? a->tls : "no",
+	    a->relay ? a->relay : "none",
 	    a->msg->size, status, elapsed(&a->t0), res);
 }
 
@@ -328,7 +326,6 @@ transmit(const struct cli *cli, const struct config *cfg, struct attempt *a,
 		return -1;
 	}
 	a->relay = smtp_relay(s);
-	a->tls = smtp_tls(s);
 	rc = smtp_send(s, &env, st, msg_emit, m, e);
 	if (rc == 0 && cfg->partial_delivery)
 		rc = report_refused(a, st, e);
@@ -338,7 +335,6 @@ transmit(const struct cli *cli, const struct config *cfg, struct attempt *a,
 		log_failure(a, e);
 	smtp_close(s);
 	a->relay = NULL;
-	a->tls = NULL;
 	free(st);
 	return rc;
 }
@@ -435,15 +431,15 @@ deliver_msg(const struct cli *cli, const struct config *cfg, struct msg *m,
 
 /*
  * Mode always: the messages this process committed are delivered by a
- * grandchild in its own session, with nothing of the caller's open, so
- * that the caller (a CMS, PHP waiting for the pipe to close) goes on.
+ * child in its own session, with nothing of the caller's open, so that
+ * the caller (a CMS, PHP waiting for the pipe to close) goes on.
  */
 void
 deliver_kick(const struct cli *cli, const struct config *cfg)
 {
 	struct err e;
 	pid_t pid;
-	int fd, st;
+	int fd;
 
 	if (kick.n == 0)
 		return;
@@ -456,13 +452,10 @@ deliver_kick(const struct cli *cli, const struct config *cfg)
 		    strerror(errno));
 		return;
 	}
-	if (pid > 0) {
-		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-			;
+	/* The caller exits next: the child is left to init, which reaps it. */
+	if (pid > 0)
 		return;
-	}
-	if (setsid() == -1 || (pid = fork()) != 0)
-		_exit(0);
+	(void)setsid();
 	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
 		(void)dup2(fd, STDIN_FILENO);
 		(void)dup2(fd, STDOUT_FILENO);
