@@ -230,6 +230,7 @@ struct attempt {
 	const struct msg *msg;
 	const struct rcpts *rcpts;
 	const char *relay;
+	const char *tls; /* smtp_tls(), NULL: none */
 	struct timespec t0;
 	int spool_temp; /* fallback: a temporary failure goes to the spool */
 	struct rcpts later; /* partial delivery: the 4xx recipients */
@@ -243,10 +244,10 @@ log_result(const struct attempt *a, const char *status, const char *result)
 	log_to(to, sizeof(to), a->rcpts);
 	err_sanitize(res, sizeof(res), result, strlen(result));
 	log_msg(LOG_INFO,
-	    "id=%s msgid=%s from=<%s> to=%s relay=%s tls=no auth=none "
+	    "id=%s msgid=%s from=<%s> to=%s relay=%s tls=%s auth=none "
 	    "size=%llu status=%s delay=%.2f result=\"%s\"",
 	    a->id, a->msg->msgid ? a->msg->msgid : "-", a->msg->sender, to,
-	    a->relay ? a->relay : "none",
+	    a->relay ? a->relay : "none", a->tls ? a->tls : "no",
 	    a->msg->size, status, elapsed(&a->t0), res);
 }
 
@@ -326,6 +327,7 @@ transmit(const struct cli *cli, const struct config *cfg, struct attempt *a,
 		return -1;
 	}
 	a->relay = smtp_relay(s);
+	a->tls = smtp_tls(s);
 	rc = smtp_send(s, &env, st, msg_emit, m, e);
 	if (rc == 0 && cfg->partial_delivery)
 		rc = report_refused(a, st, e);
@@ -335,6 +337,7 @@ transmit(const struct cli *cli, const struct config *cfg, struct attempt *a,
 		log_failure(a, e);
 	smtp_close(s);
 	a->relay = NULL;
+	a->tls = NULL;
 	free(st);
 	return rc;
 }
