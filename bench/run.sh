@@ -29,3 +29,4 @@ ${CC:-cc} -std=c11 -O2 -o "$tmp/measure" "$here/measure.c"
 "$python" "$here/bench.py" "$postern" "$tmp/measure" "$tmp" \
     "$here/results.md"
 sh "$here/tls.sh" "$postern" "$tmp/measure" "$tmp" "$here/results.md"
+sh "$here/backlog.sh" "$postern" "$tmp/measure" "$tmp" "$here/results.md"
