@@ -9,7 +9,8 @@ LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/config_set.o src/conn.o
 	src/smtp.o src/smtp_reply.o src/smtp_tx.o src/tls.o \
 	src/spool.o src/spool_env.o src/queue.o src/queue_admin.o src/bounce.o \
 	src/smtp_tls.o src/tls_x509.o \
-	src/auth.o src/base64.o src/md4.o src/ntlm.o src/ntlm_crypto.o
+	src/auth.o src/base64.o src/md4.o src/ntlm.o src/ntlm_crypto.o \
+	src/cred.o src/smtp_auth.o
 OBJ = src/main.o $(LIBOBJ)
 LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_set.c src/conn.c \
 	src/deliver.c src/err.c src/log.c src/msg.c src/msg_addr.c \
@@ -17,19 +18,21 @@ LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_set.c src/conn.c
 	src/smtp.c src/smtp_reply.c src/smtp_tx.c src/tls.c \
 	src/spool.c src/spool_env.c src/queue.c src/queue_admin.c src/bounce.c \
 	src/smtp_tls.c src/tls_x509.c \
-	src/auth.c src/base64.c src/md4.c src/ntlm.c src/ntlm_crypto.c
+	src/auth.c src/base64.c src/md4.c src/ntlm.c src/ntlm_crypto.c \
+	src/cred.c src/smtp_auth.c
 HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/config.h include/postern/conn.h \
 	include/postern/deliver.h include/postern/err.h include/postern/tls.h \
 	include/postern/log.h include/postern/msg.h \
 	include/postern/server.h include/postern/smtp.h src/config_int.h src/server_int.h \
+	include/postern/auth.h include/postern/cred.h \
 	src/tls_int.h \
 	src/smtp_int.h include/postern/spool.h include/postern/queue.h \
 	include/postern/bounce.h src/spool_int.h
 UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
 	tests/unit/t_config tests/unit/t_msg tests/unit/t_smtp_reply \
 	tests/unit/t_smtp tests/unit/t_smtp_tx tests/unit/t_tls tests/unit/t_ntlm tests/unit/t_auth \
-	tests/unit/t_spool
+	tests/unit/t_spool tests/unit/t_cred
 
 all: postern
 
@@ -71,6 +74,8 @@ tests/unit/t_ntlm: tests/unit/t_ntlm.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_ntlm.c libpostern.a $(LIBS)
 tests/unit/t_auth: tests/unit/t_auth.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_auth.c libpostern.a $(LIBS)
+tests/unit/t_cred: tests/unit/t_cred.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_cred.c libpostern.a $(LIBS)
 
 # Install what building and testing need (Debian packages, as root).
 deps:

@@ -26,6 +26,7 @@
 
 #include "postern/addr.h"
 #include "postern/config.h"
+#include "postern/cred.h"
 #include "config_int.h"
 #include "postern/err.h"
 #include "postern/tls.h"
@@ -34,6 +35,10 @@
 #define CONFIG_VALUE_SHOWN 64 /* value bytes quoted in an error */
 
 static const char *const cfg_delivery_names[] = { "remote", "local", NULL };
+/* Indexed by enum config_auth, and by NTLM_AUTO, NTLM_V1, NTLM_V2. */
+static const char *const cfg_auth_names[] = { "anonymous", "basic", "ntlm",
+	"xoauth2", NULL };
+static const char *const cfg_ntlm_names[] = { "auto", "v1", "v2", NULL };
 static const char *const cfg_queue_names[] = { "fallback", "always", "never",
 	NULL };
 
@@ -86,6 +91,24 @@ static const struct cfg_key cfg_keys[] = {
 	{ "remote", "helo", CFG_NAME, CFG_SRV(remote, helo), NULL, 0, 0, NULL,
 	    0 },
 	CFG_TLS_KEYS(remote),
+	{ "remote", "auth", CFG_ENUM, CFG_SRV(remote, auth), "anonymous", 0, 0,
+	    cfg_auth_names, 0 },
+	{ "remote", "user", CFG_STR, CFG_SRV(remote, user), NULL, 0, 0, NULL,
+	    0 },
+	{ "remote", "password", CFG_STR, CFG_SRV(remote, password), NULL, 0, 0,
+	    NULL, CFG_SECRET },
+	{ "remote", "password_file", CFG_PATH, CFG_SRV(remote, password_file),
+	    NULL, 0, 0, NULL, 0 },
+	{ "remote", "password_command", CFG_STR,
+	    CFG_SRV(remote, password_command), NULL, 0, 0, NULL, 0 },
+	{ "remote", "ntlm_domain", CFG_STR, CFG_SRV(remote, ntlm_domain), NULL,
+	    0, 0, NULL, 0 },
+	{ "remote", "ntlm_workstation", CFG_STR,
+	    CFG_SRV(remote, ntlm_workstation), NULL, 0, 0, NULL, 0 },
+	{ "remote", "ntlm_version", CFG_ENUM, CFG_SRV(remote, ntlm_version),
+	    "auto", 0, 0, cfg_ntlm_names, 0 },
+	{ "remote", "allow_plaintext_auth", CFG_BOOL,
+	    CFG_SRV(remote, allow_plaintext_auth), "no", 0, 0, NULL, 0 },
 
 	{ "sender", "address", CFG_SENDER, 0, NULL, 0, 0, NULL, 0 },
 	{ "sender", "send_as_user", CFG_BOOL,
@@ -126,6 +149,7 @@ struct cfg_ctx {
 	struct err *err;
 	int seen[CFG_NKEYS]; /* line each key was set on */
 	int nsecret; /* secrets set from the file */
+	char raw[CONFIG_LINE_MAX]; /* the line as read, wiped at the end */
 };
 
 const struct cfg_key *
@@ -302,6 +326,8 @@ cfg_reader(char *str, int num, void *arg)
 		return str;
 	}
 	memcpy(str, line, n + 1);
+	memcpy(c->raw, line, n + 1);
+	explicit_bzero(line, sizeof(line));
 	cfg_scan_section(c, str);
 	return str;
 }
@@ -399,6 +425,13 @@ cfg_handler(void *arg, const char *section, const char *name, const char *value)
 		    "duplicate key \"%s\" in [%s] (first set on line %d)",
 		    k->name, k->section, c->seen[idx]);
 	c->seen[idx] = c->line;
+	/* inih ends a value at " ;": a secret must not be cut silently. */
+	if ((k->flags & CFG_SECRET) && (strstr(c->raw, " ;") != NULL ||
+					   strstr(c->raw, "\t;") != NULL))
+		return cfg_fail(c,
+		    "[%s] %s: \" ;\" starts a comment in the ini, which "
+		    "would cut the value (put it in %s_file)",
+		    k->section, k->name, k->name);
 	if (cfg_set(c->cfg, k, value, why, sizeof(why)) == -1)
 		return cfg_fail(c, "[%s] %s: %s", k->section, k->name, why);
 	if (k->flags & CFG_SECRET)
@@ -459,18 +492,22 @@ cfg_check(struct cfg_ctx *c, struct err *e)
 	struct config *cfg = c->cfg;
 	const struct config_server *srv = config_server(cfg);
 	struct stat st;
+	char why[512];
 
 	if (srv->nhosts == 0)
 		return err_set(e, ERR_CONFIG,
 		    "%s: [%s] host is required for mode = %s", cfg->path,
 		    srv == &cfg->local ? "local" : "remote",
 		    cfg_delivery_names[cfg->delivery]);
-	if (c->nsecret > 0 && fstat(fileno(c->fp), &st) == 0 &&
-	    (st.st_mode & S_IROTH))
-		return err_set(e, ERR_CONFIG,
-		    "%s holds a secret and is readable by others "
-		    "(chmod o-r %s)",
-		    cfg->path, cfg->path);
+	if (cred_check(&cfg->remote, why, sizeof(why)) == -1)
+		return err_set(e, ERR_CONFIG, "%s: [remote] %s", cfg->path,
+		    why);
+	if (c->nsecret > 0) {
+		cred_nodump();
+		if (fstat(fileno(c->fp), &st) == 0 &&
+		    cred_check_mode(cfg->path, st.st_mode, e) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -545,10 +582,12 @@ config_load(const char *path, struct config *cfg, struct err *e)
 	    cfg_tls(&c, "remote", &cfg->remote, e) == -1 ||
 	    cfg_finish(cfg, e) == -1 ||
 	    cfg_check(&c, e) == -1) {
+		explicit_bzero(c.raw, sizeof(c.raw));
 		fclose(c.fp);
 		config_free(cfg);
 		return -1;
 	}
+	explicit_bzero(c.raw, sizeof(c.raw));
 	fclose(c.fp);
 	return 0;
 }

@@ -27,6 +27,8 @@ _Static_assert(sizeof(enum config_delivery) == sizeof(int),
     "enum config_delivery must be int-sized");
 _Static_assert(sizeof(enum config_queue_mode) == sizeof(int),
     "enum config_queue_mode must be int-sized");
+_Static_assert(sizeof(enum config_auth) == sizeof(int),
+    "enum config_auth must be int-sized");
 
 static const char *cfg_mailname = MAILNAME_PATH;
 

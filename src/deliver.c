@@ -230,6 +230,7 @@ struct attempt {
 	const struct msg *msg;
 	const struct rcpts *rcpts;
 	const char *relay;
+	const char *auth; /* smtp_auth_used(), NULL: none */
 	const char *tls; /* smtp_tls(), NULL: none */
 	struct timespec t0;
 	int spool_temp; /* fallback: a temporary failure goes to the spool */
@@ -244,10 +245,11 @@ log_result(const struct attempt *a, const char *status, const char *result)
 	log_to(to, sizeof(to), a->rcpts);
 	err_sanitize(res, sizeof(res), result, strlen(result));
 	log_msg(LOG_INFO,
-	    "id=%s msgid=%s from=<%s> to=%s relay=%s tls=%s auth=none "
+	    "id=%s msgid=%s from=<%s> to=%s relay=%s tls=%s auth=%s "
 	    "size=%llu status=%s delay=%.2f result=\"%s\"",
 	    a->id, a->msg->msgid ? a->msg->msgid : "-", a->msg->sender, to,
 	    a->relay ? a->relay : "none", a->tls ? a->tls : "no",
+	    a->auth ? a->auth : "none",
 	    a->msg->size, status, elapsed(&a->t0), res);
 }
 
@@ -327,6 +329,7 @@ transmit(const struct cli *cli, const struct config *cfg, struct attempt *a,
 		return -1;
 	}
 	a->relay = smtp_relay(s);
+	a->auth = smtp_auth_used(s);
 	a->tls = smtp_tls(s);
 	rc = smtp_send(s, &env, st, msg_emit, m, e);
 	if (rc == 0 && cfg->partial_delivery)
@@ -337,6 +340,7 @@ transmit(const struct cli *cli, const struct config *cfg, struct attempt *a,
 		log_failure(a, e);
 	smtp_close(s);
 	a->relay = NULL;
+	a->auth = NULL;
 	a->tls = NULL;
 	free(st);
 	return rc;
@@ -537,5 +541,6 @@ deliver_serverinfo(const struct cli *cli, const struct config *cfg,
 	char fqdn[256];
 
 	deliver_smtp_opts(cli, cfg, &o, fqdn, sizeof(fqdn));
+	o.no_auth = 1; /* show what the server offers, try nothing */
 	return smtp_serverinfo(config_server(cfg), &o, stdout, e);
 }

@@ -27,6 +27,7 @@ struct smtp_session {
 	struct smtp_caps caps;
 	enum smtp_state state;
 	int dirty; /* a MAIL was accepted, no dot */
+	const char *auth; /* auth_used() after a 235, NULL: none */
 	struct smtp_reply reply; /* the last reply */
 	struct smtp_reply greeting; /* for --serverinfo */
 	struct smtp_reply ehlo;
@@ -56,6 +57,17 @@ int smtp_refused(struct smtp_session *, const struct smtp_reply *,
     enum err_class, struct err *, const char *what);
 /* 5xx: ERR_UNAVAIL; anything else unexpected: ERR_TEMP. */
 enum err_class smtp_class(int code);
+
+struct config_server;
+/*
+ * AUTH as srv asks (smtp_auth.c), on a session past EHLO (and past
+ * STARTTLS).  On failure the session is closed (QUIT) and err says why:
+ * ERR_NOPERM for a refusal or a mechanism the server does not offer,
+ * ERR_CONFIG for settings or a secret that cannot work, ERR_TEMP for a
+ * 4xx or a lost connection.
+ */
+int smtp_auth(struct smtp_session *, const struct config_server *srv,
+    struct err *);
 
 /*
  * smtp_tls.c, by srv->tls: implicit TLS right after connect (before the

@@ -82,6 +82,7 @@ struct smtp_opts {
 	int		 timeout;	/* seconds */
 	int		 verbose;	/* transcript to stderr */
 	int		 partial;	/* deliver to the accepted recipients */
+	int		 no_auth;	/* --serverinfo: skip AUTH */
 };
 
 /* Writes the message data (CRLF lines, dot-stuffed, no final dot). */
@@ -125,6 +126,8 @@ const char *smtp_relay(const struct smtp_session *);
  */
 const char *smtp_tls(const struct smtp_session *);
 const struct smtp_caps *smtp_caps(const struct smtp_session *);
+/* The SASL mechanism used ("plain", "ntlmv2", ...), "none" without AUTH. */
+const char *smtp_auth_used(const struct smtp_session *);
 
 /*
  * For the STARTTLS and AUTH steps (tls.c, auth.c): send one command line

@@ -247,13 +247,18 @@ test_errors(void)
 	want_err("[remote]\nhost = x\ntls = ssl\n",
 	    ":3: [remote] tls: \"ssl\" is not one of off, starttls, implicit",
 	    "bad tls mode");
-	want_err("[remote]\nauth = basic\n",
-	    ":2: unknown key \"auth\" in [remote]", "auth is not known yet");
-	want_err("[remote]\nuser = bob\n",
-	    ":2: unknown key \"user\" in [remote]", "user is not known yet");
-	want_err("[remote]\npassword = x\n",
-	    ":2: unknown key \"password\" in [remote]",
-	    "password is not known yet");
+	want_err("[remote]\nhost = x\nauth = kerberos\n",
+	    ":3: [remote] auth: \"kerberos\" is not one of anonymous, basic, "
+	    "ntlm, xoauth2",
+	    "bad auth mode");
+	want_err("[remote]\nhost = x\nuser = bob\n",
+	    ": [remote] user is set but auth = anonymous (set auth = basic, "
+	    "ntlm or xoauth2, or remove it)",
+	    "user without auth");
+	want_err("[remote]\nhost = x\npassword = a ;b\n",
+	    ":3: [remote] password: \" ;\" starts a comment in the ini, which "
+	    "would cut the value (put it in password_file)",
+	    "password cut by an inline comment");
 	want_err("[queue]\nspool = /tmp\n",
 	    ":2: unknown key \"spool\" in [queue]", "unknown [queue] key");
 	want_err("[remote]\nhost = x\n[delivery]\nmode = local\n\n\n"
