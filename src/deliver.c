@@ -253,11 +253,22 @@ log_result(const struct attempt *a, const char *status, const char *result)
 	    a->msg->size, status, elapsed(&a->t0), res);
 }
 
+/*
+ * What fallback mode keeps in the spool: temporary failures, and a refused
+ * login, which the admin fixes in the ini (Postfix's soft_bounce for auth):
+ * the mail must not be lost because a password expired.
+ */
+static int
+soft_failure(const struct err *e)
+{
+	return e->class == ERR_TEMP || e->class == ERR_NOPERM;
+}
+
 static void
 log_failure(const struct attempt *a, const struct err *e)
 {
 	/* Going to the spool: deliver_msg logs "queued" instead. */
-	if (a->spool_temp && e->class == ERR_TEMP)
+	if (a->spool_temp && soft_failure(e))
 		return;
 	log_result(a, e->class == ERR_TEMP ? "deferred" : "bounced", e->text);
 }
@@ -380,7 +391,7 @@ spool_it(const struct cli *cli, const struct config *cfg, struct attempt *a,
 	struct err se;
 
 	err_clear(&se);
-	if (queue_submit(cli, cfg, m, r->v, r->n, id, &se) == -1) {
+	if (queue_submit(cli, cfg, m, r->v, r->n, why, id, &se) == -1) {
 		if (why == NULL) {
 			*e = se;
 			log_result(a, "failed", se.text);
@@ -388,7 +399,7 @@ spool_it(const struct cli *cli, const struct config *cfg, struct attempt *a,
 		}
 		log_result(a, "deferred", why->text);
 		log_result(a, "failed", se.text);
-		return err_set(e, ERR_TEMP, "%s; and it cannot be spooled: %s",
+		return err_set(e, why->class, "%s; and it cannot be spooled: %s",
 		    why->text, se.text);
 	}
 	snprintf(res, sizeof(res), "queued as %s%s%s", id, why ? ": " : "",
@@ -428,8 +439,13 @@ deliver_msg(const struct cli *cli, const struct config *cfg, struct msg *m,
 		err_set(&why, ERR_TEMP, "%zu recipient%s deferred", a.later.n,
 		    a.later.n == 1 ? "" : "s");
 		rc = spool_it(cli, cfg, &a, m, &a.later, &why, e);
-	} else if (rc == -1 && a.spool_temp && e->class == ERR_TEMP) {
+	} else if (rc == -1 && a.spool_temp && soft_failure(e)) {
 		why = *e;
+		if (why.class == ERR_NOPERM)
+			log_msg(LOG_ERR,
+			    "id=%s: authentication refused, message kept in the "
+			    "spool until the credentials are fixed: %s",
+			    a.id, why.text);
 		rc = spool_it(cli, cfg, &a, m, &r, &why, e);
 	}
 	rcpts_free(&a.later);

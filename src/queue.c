@@ -232,8 +232,8 @@ out:
 	free(st);
 }
 
-static long long
-backoff(const struct config *cfg, int attempts)
+long long
+queue_backoff(const struct config *cfg, int attempts)
 {
 	long long d = cfg->queue_retry;
 	long long max = cfg->queue_retry_max > cfg->queue_retry
@@ -369,7 +369,7 @@ run_one(struct qrun *q, const char *id)
 	if (count(&env, SPOOL_PENDING) == 0) {
 		conclude(q, &env, fd);
 	} else if (changed) {
-		env.next = env.last + backoff(q->cfg, env.attempts);
+		env.next = env.last + queue_backoff(q->cfg, env.attempts);
 		for (i = 0; i < env.nrcpts && was[i] == env.rcpts[i].state; i++)
 			;
 		/* Recipients done or failed must survive a power cut. */

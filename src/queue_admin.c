@@ -21,9 +21,36 @@
 #include "postern/queue.h"
 #include "postern/spool.h"
 
+/*
+ * The attempt that failed before the commit counts: mailq shows its error
+ * and the next try follows the back-off.  The message is already safe;
+ * a state that cannot be written only costs an early retry.
+ */
+static void
+first_attempt(struct spool *sp, const struct config *cfg,
+    struct spool_env *env, const struct err *why)
+{
+	struct err se;
+	size_t i;
+
+	env->attempts = 1;
+	env->last = (long long)time(NULL);
+	env->next = env->last + queue_backoff(cfg, 1);
+	env->error = (char *)why->text;
+	for (i = 0; i < env->nrcpts; i++) {
+		env->rcpts[i].state = SPOOL_PENDING;
+		env->rcpts[i].code = why->code;
+	}
+	err_clear(&se);
+	if (spool_save_state(sp, env, 0, &se) == -1)
+		log_msg(LOG_WARNING, "id=%s %s", env->id, se.text);
+	env->error = NULL;
+}
+
 int
 queue_submit(const struct cli *cli, const struct config *cfg, struct msg *m,
-    char **rcpts, size_t nrcpts, char id[SPOOL_ID_MAX], struct err *e)
+    char **rcpts, size_t nrcpts, const struct err *why,
+    char id[SPOOL_ID_MAX], struct err *e)
 {
 	struct spool_writer w;
 	struct spool_env env;
@@ -58,6 +85,8 @@ queue_submit(const struct cli *cli, const struct config *cfg, struct msg *m,
 		    spool_commit(&w, e) == 0) {
 			memcpy(id, env.id, SPOOL_ID_MAX);
 			r = 0;
+			if (why != NULL)
+				first_attempt(&sp, cfg, &env, why);
 		}
 		spool_close(&sp);
 	}

@@ -25,11 +25,16 @@ struct msg;
 
 /*
  * Commit a message that has been read (msg.h) for these recipients to
- * the spool; id receives its queue id.  ERR_CANTCREAT when the spool
+ * the spool; id receives its queue id.  why: the failed first attempt
+ * that sent it there (recorded as attempt 1, with its error and the next
+ * try), or NULL when nothing was tried.  ERR_CANTCREAT when the spool
  * cannot be written (the text names the file and the cause).
  */
 int queue_submit(const struct cli *, const struct config *, struct msg *,
-    char **rcpts, size_t nrcpts, char id[SPOOL_ID_MAX], struct err *);
+    char **rcpts, size_t nrcpts, const struct err *why,
+    char id[SPOOL_ID_MAX], struct err *);
+/* Seconds to wait after this many attempts: retry, doubling, capped. */
+long long queue_backoff(const struct config *, int attempts);
 
 #define QUEUE_DUE 0 /* --queue-run: messages whose time has come */
 #define QUEUE_ALL 1 /* -q: every message now */

@@ -412,6 +412,47 @@ def test_refusals_fake():
           srv.commands())
 
 
+def test_soft_failure_spooled():
+    """[queue] mode = fallback: a refused login keeps the message."""
+    srv = FakeSMTP(caps=["PIPELINING", "8BITMIME", "AUTH PLAIN"],
+                   auth=["535 5.7.8 Authentication credentials invalid"]
+                   ).start()
+    try:
+        ini, d = ini_for(srv.port, auth_ini({"queue": {"mode":
+                                                       "fallback"}}))
+        res = run(ARGS, MSG, ini=ini)
+        srv.wait_closed(10)
+    finally:
+        srv.stop()
+    check("535 with the spool: exit 0, quiet", res.rc == 0 and
+          res.err == b"", res)
+    q = run(["-bp"], ini=ini)
+    check("535 with the spool: the message waits in the queue",
+          q.rc == 0 and b"535 5.7.8" in q.out, q)
+    with open(os.path.join(d, "postern.log"), "rb") as f:
+        log = f.read()
+    check("535 with the spool: logged loudly as an auth problem",
+          b"authentication refused" in log and b"status=queued" in log,
+          log)
+    # The credentials are fixed: the queue run delivers it.
+    srv = FakeSMTP(caps=["PIPELINING", "8BITMIME", "AUTH PLAIN"],
+                   auth=["235 2.7.0 ok"]).start()
+    try:
+        with open(ini) as f:
+            text = f.read()
+        import re
+        text = re.sub(r"port = \d+", "port = %d" % srv.port, text)
+        with open(ini, "w") as f:
+            f.write(text)
+        q = run(["-q"], ini=ini)
+        srv.wait_closed(10)
+        n = len(srv.messages())
+    finally:
+        srv.stop()
+    check("535 with the spool: delivered by -q once the login works",
+          q.rc == 0 and n == 1, (q, n))
+
+
 def test_secret_sources():
     d = tmpdir()
     pwfile = os.path.join(d, "pw")
@@ -627,6 +668,7 @@ def main():
     test_not_offered()
     test_exchange_ntlm()
     test_refusals_fake()
+    test_soft_failure_spooled()
     test_secret_sources()
     test_postfix()
     return done()

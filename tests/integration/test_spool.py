@@ -90,8 +90,10 @@ def fallback():
     lq = mailq(ini)
     check("mailq lists the id, sender, recipient state",
           lq.rc == 0 and q and q[0].encode() in lq.out and
-          b"<a@x.test>" in lq.out and b"pending <b@x.test>" in lq.out and
-          b"attempts: 0" in lq.out, lq)
+          b"<a@x.test>" in lq.out and b"pending <b@x.test>" in lq.out, lq)
+    check("mailq: the failed first attempt counts, with its error and "
+          "the back-off", b"attempts: 1, next try: in 5m" in lq.out and
+          b"last error: cannot connect" in lq.out, lq)
     if not q:
         return
     want = queued_data(spool, q[0])
@@ -297,7 +299,8 @@ def expiry():
     srv = FakeSMTP(rcpt={"a@x.test": "250 ok", None:
                          "451 4.3.0 try later"}).start(port)
     try:
-        run(["--queue-run"], ini=ini)
+        # Not due for 5 minutes after the failed first attempt: -q.
+        run(["-q"], ini=ini)
         srv.wait_closed(10)
         m = srv.messages()
         check("expiry: a bounce goes to the sender",
