@@ -467,6 +467,12 @@ conn_starttls(struct conn *c, const struct tls_opts *o, struct err *err)
 	return 0;
 }
 
+void
+conn_wipe_output(struct conn *c)
+{
+	explicit_bzero(c->wbuf + c->wlen, sizeof(c->wbuf) - c->wlen);
+}
+
 struct tls *
 conn_tls(const struct conn *c)
 {

@@ -38,6 +38,20 @@ smtp_drop(struct smtp_session *s)
 	s->state = SMTP_FAILED;
 }
 
+/* "AUTH PLAIN <redacted>": the mechanism helps, the response is secret. */
+static void
+smtp_transcript_auth(struct smtp_session *s, const char *line)
+{
+	char shown[64];
+	size_t mech = strcspn(line + 5, " ");
+	int n;
+
+	n = snprintf(shown, sizeof(shown), "AUTH %.*s%s", (int)(mech < 20 ?
+	    mech : 20), line + 5, line[5 + mech] != '\0' ? " <redacted>" : "");
+	if (n > 0)
+		smtp_transcript(s, ">>> ", shown, strlen(shown));
+}
+
 int
 smtp_put(struct smtp_session *s, const char *line, int secret, struct err *err)
 {
@@ -52,7 +66,7 @@ smtp_put(struct smtp_session *s, const char *line, int secret, struct err *err)
 	if (secret)
 		smtp_transcript(s, ">>> ", "<redacted>", 10);
 	else if (strncasecmp(line, "AUTH ", 5) == 0)
-		smtp_transcript(s, ">>> ", "AUTH <redacted>", 15);
+		smtp_transcript_auth(s, line);
 	else
 		smtp_transcript(s, ">>> ", line, len);
 	if (conn_write(s->conn, line, len, err) == -1 ||
@@ -287,8 +301,12 @@ smtp_command(struct smtp_session *s, const char *line, int secret,
     const struct smtp_reply **r, struct err *err)
 {
 	*r = &s->reply;
-	if (smtp_put(s, line, secret, err) == -1 || smtp_flush(s, err) == -1 ||
-	    smtp_read(s, &s->reply, "the reply", err) == -1)
+	if (smtp_put(s, line, secret, err) == -1 || smtp_flush(s, err) == -1)
+		return -1;
+	/* What carried credentials does not linger in the send buffer. */
+	if (secret || strncasecmp(line, "AUTH ", 5) == 0)
+		conn_wipe_output(s->conn);
+	if (smtp_read(s, &s->reply, "the reply", err) == -1)
 		return -1;
 	return 0;
 }

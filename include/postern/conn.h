@@ -43,6 +43,8 @@ size_t	 conn_pending(const struct conn *);
 /* "name[address]:port" of the peer, for logs and errors. */
 const char *conn_peer(const struct conn *);
 void	 conn_close(struct conn *);
+/* Zero the send buffer past what is queued (after a secret went out). */
+void	 conn_wipe_output(struct conn *);
 
 /*
  * What a timeout message says we were waiting for ("the greeting", "the

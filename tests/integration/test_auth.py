@@ -303,8 +303,8 @@ def test_basic_fake():
           last_log())
     secrets_absent("PLAIN -v", [res.out, res.err, last_log()],
                    [PASSWORD.encode(), b64("\0alice\0" + PASSWORD).encode()])
-    check("PLAIN -v: AUTH line redacted",
-          b">>> AUTH <redacted>" in res.err, res.err)
+    check("PLAIN -v: AUTH line redacted, the mechanism shown",
+          b">>> AUTH PLAIN <redacted>\n" in res.err, res.err)
 
     res, srv = fake_run("login", ["AUTH LOGIN"],
                         ["334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6",

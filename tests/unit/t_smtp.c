@@ -296,7 +296,7 @@ t_verbose(void)
 		 "<<< 220 mx ESMTP\n>>> EHLO client.example\n"
 		 "<<< 250-mx\n<<< 250 AUTH PLAIN\n") == got,
 	    "verbose: transcript lines");
-	T_OK(strstr(got, ">>> AUTH <redacted>\n<<< 334 \n>>> <redacted>\n") !=
+	T_OK(strstr(got, ">>> AUTH PLAIN\n<<< 334 \n>>> <redacted>\n") !=
 		NULL,
 	    "verbose: AUTH redacted");
 	T_OK(strstr(got, "c2VjcmV0") == NULL,
