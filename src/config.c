@@ -1,10 +1,10 @@
 /*
  * config.c: the ini file, read with libinih into typed settings.
  *
- * Every known key is one row of cfg_keys: its section, name, type, where
- * it lives in struct config and its default as text.  Defaults, parsing,
- * --check output and freeing all walk that table, so a new key (TLS,
- * auth, queue) is one row plus its field.  Anything not in the table is an
+ * Every known key is one row of the table in config_keys.c: its section,
+ * name, type, where it lives in struct config and its default as text.
+ * Defaults, parsing, --check output and freeing all walk that table, so a
+ * new key is one row plus its field.  Anything not in the table is an
  * error: a key that postern does not know must never look accepted.
  *
  * Debian's libinih is built without INI_HANDLER_LINENO, so the handler
@@ -34,112 +34,6 @@
 #define CONFIG_LINE_MAX 4096 /* longest line we read before inih */
 #define CONFIG_VALUE_SHOWN 64 /* value bytes quoted in an error */
 
-static const char *const cfg_delivery_names[] = { "remote", "local", NULL };
-/* Indexed by enum config_auth, and by NTLM_AUTO, NTLM_V1, NTLM_V2. */
-static const char *const cfg_auth_names[] = { "anonymous", "basic", "ntlm",
-	"xoauth2", NULL };
-static const char *const cfg_ntlm_names[] = { "auto", "v1", "v2", NULL };
-static const char *const cfg_queue_names[] = { "fallback", "always", "never",
-	NULL };
-
-#define CFG_SRV(s, f)                                                          \
-	(offsetof(struct config, s) + offsetof(struct config_server, f))
-
-static const char *const cfg_tls_names[] = { "off", "starttls", "implicit",
-	NULL };
-static const char *const cfg_tls_versions[] = { "1.2", "1.3", NULL };
-
-/* The TLS keys, the same in [local] and [remote] (tls.h). */
-#define CFG_TLS_ROW(s, name, type, def, choices)                               \
-	{ #s, #name, type, CFG_SRV(s, name), def, 0, 0, choices, 0 }
-#define CFG_TLS_KEYS(s)                                                        \
-	CFG_TLS_ROW(s, tls, CFG_ENUM, "off", cfg_tls_names),                   \
-	    CFG_TLS_ROW(s, tls_verify, CFG_BOOL, "yes", NULL),                 \
-	    CFG_TLS_ROW(s, tls_ca_file, CFG_PATH, NULL, NULL),                 \
-	    CFG_TLS_ROW(s, tls_ca_dir, CFG_PATH, NULL, NULL),                  \
-	    CFG_TLS_ROW(s, tls_pin, CFG_STR, NULL, NULL),                      \
-	    CFG_TLS_ROW(s, tls_min_version, CFG_ENUM, "1.2",                   \
-		cfg_tls_versions),                                             \
-	    CFG_TLS_ROW(s, tls_client_cert, CFG_PATH, NULL, NULL),             \
-	    CFG_TLS_ROW(s, tls_client_key, CFG_PATH, NULL, NULL),              \
-	    CFG_TLS_ROW(s, tls_ciphers, CFG_STR, NULL, NULL),                  \
-	    CFG_TLS_ROW(s, tls_session_cache, CFG_PATH, NULL, NULL)
-
-/* The keys.  Rows of one section stay together: --check prints in order. */
-static const struct cfg_key cfg_keys[] = {
-	{ "delivery", "mode", CFG_ENUM, offsetof(struct config, delivery),
-	    "remote", 0, 0, cfg_delivery_names, 0 },
-	{ "delivery", "partial_delivery", CFG_BOOL,
-	    offsetof(struct config, partial_delivery), "no", 0, 0, NULL, 0 },
-
-	{ "local", "host", CFG_HOSTS, offsetof(struct config, local),
-	    "127.0.0.1", 0, 0, NULL, 0 },
-	{ "local", "port", CFG_PORT, CFG_SRV(local, port), "25", 0, 0, NULL,
-	    0 },
-	{ "local", "timeout", CFG_INT, CFG_SRV(local, timeout), "60", 1, 3600,
-	    NULL, 0 },
-	{ "local", "helo", CFG_NAME, CFG_SRV(local, helo), NULL, 0, 0, NULL,
-	    0 },
-	CFG_TLS_KEYS(local),
-
-	{ "remote", "host", CFG_HOSTS, offsetof(struct config, remote), NULL, 0,
-	    0, NULL, 0 },
-	{ "remote", "port", CFG_PORT, CFG_SRV(remote, port), "25", 0, 0, NULL,
-	    0 },
-	{ "remote", "timeout", CFG_INT, CFG_SRV(remote, timeout), "60", 1, 3600,
-	    NULL, 0 },
-	{ "remote", "helo", CFG_NAME, CFG_SRV(remote, helo), NULL, 0, 0, NULL,
-	    0 },
-	CFG_TLS_KEYS(remote),
-	{ "remote", "auth", CFG_ENUM, CFG_SRV(remote, auth), "anonymous", 0, 0,
-	    cfg_auth_names, 0 },
-	{ "remote", "user", CFG_STR, CFG_SRV(remote, user), NULL, 0, 0, NULL,
-	    0 },
-	{ "remote", "password", CFG_STR, CFG_SRV(remote, password), NULL, 0, 0,
-	    NULL, CFG_SECRET },
-	{ "remote", "password_file", CFG_PATH, CFG_SRV(remote, password_file),
-	    NULL, 0, 0, NULL, 0 },
-	{ "remote", "password_command", CFG_STR,
-	    CFG_SRV(remote, password_command), NULL, 0, 0, NULL, 0 },
-	{ "remote", "ntlm_domain", CFG_STR, CFG_SRV(remote, ntlm_domain), NULL,
-	    0, 0, NULL, 0 },
-	{ "remote", "ntlm_workstation", CFG_STR,
-	    CFG_SRV(remote, ntlm_workstation), NULL, 0, 0, NULL, 0 },
-	{ "remote", "ntlm_version", CFG_ENUM, CFG_SRV(remote, ntlm_version),
-	    "auto", 0, 0, cfg_ntlm_names, 0 },
-	{ "remote", "allow_plaintext_auth", CFG_BOOL,
-	    CFG_SRV(remote, allow_plaintext_auth), "no", 0, 0, NULL, 0 },
-
-	{ "sender", "address", CFG_SENDER, 0, NULL, 0, 0, NULL, 0 },
-	{ "sender", "send_as_user", CFG_BOOL,
-	    offsetof(struct config, send_as_user), "no", 0, 0, NULL, 0 },
-	/* No default text: resolved at load time (mailname, FQDN). */
-	{ "sender", "domain", CFG_NAME, offsetof(struct config, domain), NULL,
-	    0, 0, NULL, 0 },
-
-	{ "log", "file", CFG_PATH, offsetof(struct config, log_file), NULL, 0,
-	    0, NULL, 0 },
-	{ "log", "syslog", CFG_BOOL, offsetof(struct config, log_syslog), "yes",
-	    0, 0, NULL, 0 },
-
-	{ "queue", "dir", CFG_PATH, offsetof(struct config, queue_dir),
-	    CONFIG_QUEUE_DIR, 0, 0, NULL, 0 },
-	{ "queue", "mode", CFG_ENUM, offsetof(struct config, queue_mode),
-	    "fallback", 0, 0, cfg_queue_names, 0 },
-	{ "queue", "max_age", CFG_DURATION,
-	    offsetof(struct config, queue_max_age), "5d", 0, 365 * 86400, NULL,
-	    0 },
-	{ "queue", "retry", CFG_DURATION, offsetof(struct config, queue_retry),
-	    "5m", 1, 7 * 86400, NULL, 0 },
-	{ "queue", "retry_max", CFG_DURATION,
-	    offsetof(struct config, queue_retry_max), "4h", 1, 7 * 86400, NULL,
-	    0 },
-	{ "queue", "bounce", CFG_BOOL, offsetof(struct config, queue_bounce),
-	    "yes", 0, 0, NULL, 0 },
-};
-
-#define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
-
 /* State of one config_load() while inih runs. */
 struct cfg_ctx {
 	struct config *cfg;
@@ -147,17 +41,12 @@ struct cfg_ctx {
 	int line; /* lines handed to inih so far */
 	int errline; /* line of the first error, 0: none */
 	struct err *err;
-	int seen[CFG_NKEYS]; /* line each key was set on */
+	const struct cfg_key *keys; /* the table, nkeys rows */
+	size_t nkeys;
+	int seen[CFG_KEYS_MAX]; /* line each key was set on */
 	int nsecret; /* secrets set from the file */
 	char raw[CONFIG_LINE_MAX]; /* the line as read, wiped at the end */
 };
-
-const struct cfg_key *
-cfg_key_table(size_t *n)
-{
-	*n = CFG_NKEYS;
-	return cfg_keys;
-}
 
 /* Record the first error at the current line; later ones are noise. */
 static int cfg_fail(struct cfg_ctx *c, const char *fmt, ...)
@@ -234,12 +123,14 @@ cfg_nearer(const char *word, const char *cand, const char **best, size_t *bestd)
 static int
 cfg_section_known(const char *name)
 {
+	size_t nkeys;
+	const struct cfg_key *keys = cfg_key_table(&nkeys);
 	size_t i;
 
 	if (strcasecmp(name, "aliases") == 0)
 		return 1;
-	for (i = 0; i < CFG_NKEYS; i++)
-		if (strcasecmp(cfg_keys[i].section, name) == 0)
+	for (i = 0; i < nkeys; i++)
+		if (strcasecmp(keys[i].section, name) == 0)
 			return 1;
 	return 0;
 }
@@ -266,6 +157,8 @@ cfg_shown(char *dst, size_t dstsz, const char *name)
 static void
 cfg_scan_section(struct cfg_ctx *c, const char *s)
 {
+	size_t nkeys;
+	const struct cfg_key *keys = cfg_key_table(&nkeys);
 	const char *end, *best = NULL;
 	char name[128], shown[128];
 	size_t i, n, bestd = (size_t)-1;
@@ -281,8 +174,8 @@ cfg_scan_section(struct cfg_ctx *c, const char *s)
 	name[n] = '\0';
 	if (cfg_section_known(name))
 		return;
-	for (i = 0; i < CFG_NKEYS; i++)
-		cfg_nearer(name, cfg_keys[i].section, &best, &bestd);
+	for (i = 0; i < nkeys; i++)
+		cfg_nearer(name, keys[i].section, &best, &bestd);
 	cfg_nearer(name, "aliases", &best, &bestd);
 	cfg_shown(shown, sizeof(shown), name);
 	if (best != NULL)
@@ -380,17 +273,19 @@ cfg_alias(struct cfg_ctx *c, const char *name, const char *value)
 static const struct cfg_key *
 cfg_find(struct cfg_ctx *c, const char *section, const char *name)
 {
+	size_t nkeys;
+	const struct cfg_key *keys = cfg_key_table(&nkeys);
 	const char *best = NULL;
 	char shown[128];
 	size_t i, bestd = (size_t)-1;
 
-	for (i = 0; i < CFG_NKEYS; i++)
-		if (strcasecmp(cfg_keys[i].section, section) == 0 &&
-		    strcasecmp(cfg_keys[i].name, name) == 0)
-			return &cfg_keys[i];
-	for (i = 0; i < CFG_NKEYS; i++)
-		if (strcasecmp(cfg_keys[i].section, section) == 0)
-			cfg_nearer(name, cfg_keys[i].name, &best, &bestd);
+	for (i = 0; i < nkeys; i++)
+		if (strcasecmp(keys[i].section, section) == 0 &&
+		    strcasecmp(keys[i].name, name) == 0)
+			return &keys[i];
+	for (i = 0; i < nkeys; i++)
+		if (strcasecmp(keys[i].section, section) == 0)
+			cfg_nearer(name, keys[i].name, &best, &bestd);
 	cfg_shown(shown, sizeof(shown), name);
 	if (best != NULL)
 		cfg_fail(c, "unknown key \"%s\" in [%s] (did you mean \"%s\"?)",
@@ -403,6 +298,8 @@ cfg_find(struct cfg_ctx *c, const char *section, const char *name)
 static int
 cfg_handler(void *arg, const char *section, const char *name, const char *value)
 {
+	size_t nkeys;
+	const struct cfg_key *keys = cfg_key_table(&nkeys);
 	struct cfg_ctx *c = arg;
 	const struct cfg_key *k;
 	char why[512], shown[128];
@@ -419,15 +316,15 @@ cfg_handler(void *arg, const char *section, const char *name, const char *value)
 		return cfg_alias(c, name, value);
 	if ((k = cfg_find(c, section, name)) == NULL)
 		return 0;
-	idx = (size_t)(k - cfg_keys);
+	idx = (size_t)(k - keys);
 	if (c->seen[idx] != 0)
 		return cfg_fail(c,
 		    "duplicate key \"%s\" in [%s] (first set on line %d)",
 		    k->name, k->section, c->seen[idx]);
 	c->seen[idx] = c->line;
 	/* inih ends a value at " ;": a secret must not be cut silently. */
-	if ((k->flags & CFG_SECRET) && (strstr(c->raw, " ;") != NULL ||
-					   strstr(c->raw, "\t;") != NULL))
+	if ((k->flags & CFG_SECRET) &&
+	    (strstr(c->raw, " ;") != NULL || strstr(c->raw, "\t;") != NULL))
 		return cfg_fail(c,
 		    "[%s] %s: \" ;\" starts a comment in the ini, which "
 		    "would cut the value (put it in %s_file)",
@@ -443,11 +340,13 @@ cfg_handler(void *arg, const char *section, const char *name, const char *value)
 static int
 cfg_seen(const struct cfg_ctx *c, const char *section, const char *name)
 {
+	size_t nkeys;
+	const struct cfg_key *keys = cfg_key_table(&nkeys);
 	size_t i;
 
-	for (i = 0; i < CFG_NKEYS; i++)
-		if (strcmp(cfg_keys[i].section, section) == 0 &&
-		    strcmp(cfg_keys[i].name, name) == 0)
+	for (i = 0; i < nkeys; i++)
+		if (strcmp(keys[i].section, section) == 0 &&
+		    strcmp(keys[i].name, name) == 0)
 			return c->seen[i];
 	return 0;
 }
@@ -498,7 +397,7 @@ cfg_check(struct cfg_ctx *c, struct err *e)
 		return err_set(e, ERR_CONFIG,
 		    "%s: [%s] host is required for mode = %s", cfg->path,
 		    srv == &cfg->local ? "local" : "remote",
-		    cfg_delivery_names[cfg->delivery]);
+		    cfg->delivery == CONFIG_LOCAL ? "local" : "remote");
 	if (cred_check(&cfg->remote, why, sizeof(why)) == -1)
 		return err_set(e, ERR_CONFIG, "%s: [remote] %s", cfg->path,
 		    why);
@@ -580,8 +479,7 @@ config_load(const char *path, struct config *cfg, struct err *e)
 	if (cfg_parse(&c, e) == -1 ||
 	    cfg_tls(&c, "local", &cfg->local, e) == -1 ||
 	    cfg_tls(&c, "remote", &cfg->remote, e) == -1 ||
-	    cfg_finish(cfg, e) == -1 ||
-	    cfg_check(&c, e) == -1) {
+	    cfg_finish(cfg, e) == -1 || cfg_check(&c, e) == -1) {
 		explicit_bzero(c.raw, sizeof(c.raw));
 		fclose(c.fp);
 		config_free(cfg);

@@ -13,6 +13,7 @@ struct err;
 
 #define CONFIG_HOSTS_MAX 16 /* entries in a host list */
 #define CONFIG_ALIASES_MAX 1024 /* entries in [aliases] */
+#define CFG_KEYS_MAX 128 /* rows of the key table (config_keys.c) */
 
 enum cfg_type {
 	CFG_STR, /* char *, any text; "" means unset (NULL) */
