@@ -48,6 +48,8 @@ static const struct cfg_key cfg_keys[] = {
 	    "remote", 0, 0, cfg_delivery_names, 0 },
 	{ "delivery", "partial_delivery", CFG_BOOL,
 	    offsetof(struct config, partial_delivery), "no", 0, 0, NULL, 0 },
+	{ "delivery", "session_timeout", CFG_DURATION,
+	    offsetof(struct config, session_timeout), "5m", 1, 3600, NULL, 0 },
 
 	{ "local", "host", CFG_HOSTS, offsetof(struct config, local),
 	    "127.0.0.1", 0, 0, NULL, 0 },

@@ -28,6 +28,8 @@
 #include "postern/server.h"
 #include "server_int.h"
 
+static int srv_flush(struct srv *);
+
 void
 srv_reply(struct srv *s, const char *fmt, ...)
 {
@@ -43,9 +45,13 @@ srv_reply(struct srv *s, const char *fmt, ...)
 	if ((size_t)n >= sizeof(line) - 2)
 		n = (int)sizeof(line) - 3;
 	memcpy(line + n, "\r\n", 2);
-	/* The buffer is flushed before every read, so it cannot fill up
-	 * unless the client never reads; then the reply is dropped. */
-	buf_add(&s->obuf, line, (size_t)n + 2);
+	/* Pipelined commands can queue more replies than the buffer holds:
+	 * send what is there and go on.  A client that never reads makes
+	 * the write fail, and the session ends at the next read. */
+	if (buf_add(&s->obuf, line, (size_t)n + 2) == -1 &&
+	    (srv_flush(s) == -1 ||
+		buf_add(&s->obuf, line, (size_t)n + 2) == -1))
+		s->closing = 1;
 }
 
 static int
@@ -54,13 +60,26 @@ srv_flush(struct srv *s)
 	size_t off = 0;
 	ssize_t n;
 
+	struct pollfd pfd = { s->out, POLLOUT, 0 };
+	int r;
+
 	while (off < s->obuf.len) {
+		/* A client that stops reading is given session_timeout. */
+		r = poll(&pfd, 1, s->cfg->session_timeout * 1000);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
 		n = write(s->out, s->obuf.data + off, s->obuf.len - off);
-		if (n == -1 && errno == EINTR)
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
-			return -1;
+			break;
 		off += (size_t)n;
+	}
+	if (off < s->obuf.len) {
+		s->closing = 1;
+		return -1;
 	}
 	buf_reset(&s->obuf);
 	return 0;
@@ -90,7 +109,7 @@ srv_fill(struct srv *s)
 	pfd.fd = s->in;
 	pfd.events = POLLIN;
 	do
-		r = poll(&pfd, 1, SERVER_IDLE * 1000);
+		r = poll(&pfd, 1, s->cfg->session_timeout * 1000);
 	while (r == -1 && errno == EINTR);
 	if (r == 0) {
 		srv_reply(s, "421 4.4.2 Error: timeout exceeded");

@@ -90,6 +90,7 @@ struct config {
 	/* [delivery] */
 	enum config_delivery delivery;
 	int partial_delivery;
+	int session_timeout; /* -bs: seconds to wait for the client */
 
 	struct config_server local; /* [local] */
 	struct config_server remote; /* [remote] */

@@ -16,7 +16,6 @@ struct err;
 #define SERVER_RCPT_MAX	 1000	/* recipients of one transaction */
 #define SERVER_ERR_MAX	 20	/* errors before the session is closed */
 #define SERVER_CMD_MAX	 10000	/* commands in one session */
-#define SERVER_IDLE	 300	/* seconds to wait for the client */
 
 /*
  * Serve one session on in/out.  Returns 0 when the session ended (QUIT,

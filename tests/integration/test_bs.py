@@ -284,8 +284,47 @@ def bad_config():
     check_eq("bs bad ini: exit 78", rc, 78)
 
 
+def bounds():
+    """An idle client gets 421; so does one that only makes errors."""
+    srv = FakeSMTP().start()
+    try:
+        ini, _ = ini_for(srv.port, {"delivery": {"session_timeout": "1"}})
+        s = Session(ini)
+        s.reply()
+        s.cmd("EHLO a")
+        t0 = time.monotonic()
+        code, lines = s.reply(timeout=10)
+        took = time.monotonic() - t0
+        rc = s.close()
+        check("bs idle: 421 after session_timeout", code == 421 and
+              took < 5, (code, lines, took))
+        check_eq("bs idle: exit 0", rc, 0)
+
+        ini, _ = ini_for(srv.port)
+        s = Session(ini)
+        s.reply()
+        codes = [s.cmd("FROB %d" % i)[0] for i in range(20)]
+        last = s.cmd("NOOP")
+        rc = s.close()
+        check("bs runaway: 20 errors answered 500, then 421",
+              codes == [500] * 20 and last[0] == 421, (codes, last))
+        check_eq("bs runaway: exit 0", rc, 0)
+
+        s = Session(ini)
+        s.reply()
+        s.send(b"NOOP\r\n" * 10001)
+        codes = [s.reply()[0] for _ in range(10001)]
+        rc = s.close()
+        check("bs runaway: 10000 commands, then 421",
+              codes[:10000] == [250] * 10000 and codes[10000] == 421,
+              codes[-3:])
+    finally:
+        srv.stop()
+
+
 def main():
     require_postern()
+    bounds()
     symfony_session()
     upstream_refusals()
     bad_sequences()
