@@ -62,6 +62,8 @@ log_group(const struct qrun *q, const struct spool_env *env, const int *was,
 {
 	char to[QUEUE_LOG_TO], res[512];
 	const char *text = NULL;
+	const char *tls = relay && q->s ? smtp_tls(q->s) : NULL;
+	const char *auth = relay && q->s ? smtp_auth_used(q->s) : NULL;
 	size_t i, off = 0;
 	int n, any = 0;
 
@@ -89,10 +91,11 @@ log_group(const struct qrun *q, const struct spool_env *env, const int *was,
 					   : "";
 	err_sanitize(res, sizeof(res), text, strlen(text));
 	log_msg(LOG_INFO,
-	    "id=%s msgid=%s from=<%s> to=%s relay=%s tls=no auth=none "
+	    "id=%s msgid=%s from=<%s> to=%s relay=%s tls=%s auth=%s "
 	    "size=%llu status=%s delay=%lld attempts=%d result=\"%s\"",
 	    env->id, env->msgid && *env->msgid ? env->msgid : "-", env->sender,
-	    to, relay ? relay : "none", env->size, status,
+	    to, relay ? relay : "none", tls ? tls : "no", auth ? auth : "none",
+	    env->size, status,
 	    (long long)q->now - env->created, env->attempts, res);
 }
 
@@ -155,6 +158,12 @@ session(struct qrun *q, struct err *e)
 	smtp_close(q->s);
 	q->s = NULL;
 	if (smtp_open(&q->s, config_server(q->cfg), &q->o, e) == -1) {
+		/* A server that refuses every session (a 554 greeting, EHLO
+		 * and HELO refused) says nothing about these recipients:
+		 * retry, never bounce the whole queue (Postfix's
+		 * smtp_skip_5xx_greeting). */
+		if (permanent(e))
+			e->class = ERR_TEMP;
 		q->down = 1;
 		q->down_err = *e;
 		return NULL;

@@ -665,8 +665,56 @@ def crash():
               files(spool, "state")), ([], [], []))
 
 
+def server_refuses_sessions():
+    """A 554 greeting says nothing about the recipients: the queue keeps
+    every message (no bounce), and a later run with a working login logs
+    the AUTH mechanism it used."""
+    ini, d, port, spool = setup()
+    run(ARGS, msg("refused session"), ini=ini)
+    run(["-i", "-f", "c@x.test", "d@x.test"], msg("second"), ini=ini)
+    srv = FakeSMTP(greeting="554 5.3.2 no service for you").start(port)
+    try:
+        r = run(["-q"], ini=ini)
+        srv.wait_closed(5)
+        sent = srv.messages()
+    finally:
+        srv.stop()
+    check("554 greeting: -q exits 0", r.rc == 0, r)
+    check_eq("554 greeting: both messages kept, nothing bounced",
+             (len(files(spool, "queue")), files(spool, "failed"), sent),
+             (2, [], []))
+    lq = mailq(ini)
+    check("554 greeting: recipients pending with the server's reply",
+          lq.out.count(b"pending <") == 2 and b"554 5.3.2" in lq.out, lq)
+
+    ini2 = write_ini(d, merge(merge(default_sections(port, d, timeout=5),
+                                    {"queue": {"dir": spool,
+                                               "mode": "fallback"}}),
+                              {"remote": {"auth": "basic", "user": "u",
+                                          "password": "pw",
+                                          "allow_plaintext_auth": "yes"}}),
+                     name="auth.ini")
+    srv = FakeSMTP(caps=["PIPELINING", "AUTH PLAIN"],
+                   auth=["235 2.7.0 ok"]).start(port)
+    try:
+        r = run(["-q"], ini=ini2)
+        srv.wait_closed(5)
+        n = len(srv.messages())
+    finally:
+        srv.stop()
+    check("then delivered, spool empty", r.rc == 0 and n == 2 and
+          files(spool, "queue") == [], (r, n))
+    sent_lines = [x for x in log_text(d).split(b"\n")
+                  if b"status=sent" in x]
+    check("queue run log lines carry auth= and tls= of the session",
+          len(sent_lines) == 2 and
+          all(b"auth=plain" in x and b"tls=no" in x for x in sent_lines),
+          sent_lines)
+
+
 def main():
     require_postern()
+    server_refuses_sessions()
     fallback()
     never_and_missing()
     always()
