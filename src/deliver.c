@@ -234,6 +234,7 @@ struct attempt {
 	const char *tls; /* smtp_tls(), NULL: none */
 	struct timespec t0;
 	int spool_temp; /* fallback: a temporary failure goes to the spool */
+	int quiet; /* -bs without -v: stderr is not for the caller */
 	struct rcpts later; /* partial delivery: the 4xx recipients */
 };
 
@@ -294,14 +295,30 @@ report_refused(struct attempt *a, const struct smtp_rcpt *st, struct err *e)
 				return -1;
 			continue;
 		}
-		fprintf(stderr,
-		    "postern: recipient <%s> refused by %s: %d %s\n",
-		    a->rcpts->v[i], a->relay, st[i].code, st[i].text);
+		if (!a->quiet)
+			fprintf(stderr,
+			    "postern: recipient <%s> refused by %s: %d %s\n",
+			    a->rcpts->v[i], a->relay, st[i].code, st[i].text);
 		log_msg(LOG_WARNING,
 		    "id=%s to=<%s> status=refused result=\"%d %s\"", a->id,
 		    a->rcpts->v[i], st[i].code, st[i].text);
 	}
 	return 0;
+}
+
+/* Partial delivery whose deferred recipients the spool could not take. */
+static void
+report_unspooled(const struct attempt *a, const struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < a->later.n; i++) {
+		log_msg(LOG_ERR, "id=%s to=<%s> status=failed result=\"%s\"",
+		    a->id, a->later.v[i], e->text);
+		if (!a->quiet)
+			fprintf(stderr, "postern: recipient <%s> not "
+			    "delivered: %s\n", a->later.v[i], e->text);
+	}
 }
 
 static int
@@ -433,12 +450,19 @@ deliver_msg(const struct cli *cli, const struct config *cfg, struct msg *m,
 	if (cfg->queue_mode == CONFIG_QUEUE_ALWAYS)
 		return spool_it(cli, cfg, &a, m, &r, NULL, e);
 	a.spool_temp = cfg->queue_mode == CONFIG_QUEUE_FALLBACK;
+	a.quiet = cli->mode == CLI_SERVER && !cli->verbose;
 	rc = transmit(cli, cfg, &a, m, e);
 	if (rc == 0 && a.later.n > 0) {
 		/* Partial delivery: the 4xx recipients wait in the spool. */
 		err_set(&why, ERR_TEMP, "%zu recipient%s deferred", a.later.n,
 		    a.later.n == 1 ? "" : "s");
-		rc = spool_it(cli, cfg, &a, m, &a.later, &why, e);
+		if (spool_it(cli, cfg, &a, m, &a.later, &why, e) == -1) {
+			/* The others have it: a non-zero status would make
+			 * the caller send it to them again.  Report, as for
+			 * any refused recipient under partial delivery. */
+			report_unspooled(&a, e);
+			err_clear(e);
+		}
 	} else if (rc == -1 && a.spool_temp && soft_failure(e)) {
 		why = *e;
 		if (why.class == ERR_NOPERM)

@@ -322,8 +322,41 @@ def bounds():
         srv.stop()
 
 
+def partial_quiet():
+    """partial_delivery in -bs: the refused recipient is logged, stderr
+    stays silent (nothing but SMTP leaves postern -bs without -v)."""
+    srv = FakeSMTP(rcpt={"bad@y.test": "550 5.1.1 no such user"}).start()
+    try:
+        ini, d = ini_for(srv.port, {"delivery": {"partial_delivery":
+                                                 "yes"}})
+        s = Session(ini)
+        s.reply()
+        s.cmd("EHLO a")
+        s.cmd("MAIL FROM:<app@x.test>")
+        s.cmd("RCPT TO:<a@y.test>")
+        s.cmd("RCPT TO:<bad@y.test>")
+        s.cmd("DATA")
+        s.send(MSG1.encode() + b".\r\n")
+        code = s.reply()[0]
+        s.cmd("QUIT")
+        rc = s.close()
+        srv.wait_closed(5)
+        msgs = srv.messages()
+    finally:
+        srv.stop()
+    with open(os.path.join(d, "postern.log"), "rb") as f:
+        log = f.read()
+    check("bs partial: 250, delivered to the accepted one",
+          code == 250 and len(msgs) == 1 and msgs[0].rcpts == ["a@y.test"],
+          (code, msgs))
+    check_eq("bs partial: nothing on stderr", (rc, s.err), (0, b""))
+    check("bs partial: the refused recipient is in the log",
+          b"to=<bad@y.test> status=refused" in log, log)
+
+
 def main():
     require_postern()
+    partial_quiet()
     bounds()
     symfony_session()
     upstream_refusals()

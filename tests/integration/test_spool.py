@@ -712,8 +712,37 @@ def server_refuses_sessions():
           sent_lines)
 
 
+def partial_unspoolable():
+    """Partial delivery, a 4xx recipient, and a spool that cannot take
+    it: the accepted recipient has the message, so exit 0 and one line
+    for the one left out (a non-zero exit would make the caller send it
+    again to everybody)."""
+    d = tmpdir()
+    blocker = os.path.join(d, "not-a-dir")
+    with open(blocker, "w") as f:
+        f.write("x")
+    srv = FakeSMTP(rcpt={"ok@x.test": "250 ok",
+                         None: "451 4.2.0 later"}).start()
+    try:
+        ini, d, port, spool = setup(
+            {"dir": os.path.join(blocker, "spool")}, port=srv.port, d=d,
+            extra={"delivery": {"partial_delivery": "yes"}})
+        r = run(["-i", "-f", "a@x.test", "ok@x.test", "later@x.test"],
+                msg("partial"), ini=ini)
+        srv.wait_closed(5)
+        m = srv.messages()
+    finally:
+        srv.stop()
+    check("partial, spool unusable: exit 0", r.rc == 0, r)
+    check("partial, spool unusable: the accepted recipient has it once",
+          len(m) == 1 and m[0].rcpts == ["ok@x.test"], m)
+    check("partial, spool unusable: one stderr line names the one left out",
+          stderr_line_ok(r) and b"<later@x.test> not delivered" in r.err, r)
+
+
 def main():
     require_postern()
+    partial_unspoolable()
     server_refuses_sessions()
     fallback()
     never_and_missing()
