@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,8 +66,14 @@ log_open(const char *tag, const char *file, int use_syslog)
 	if (file == NULL)
 		return;
 	snprintf(log_path, sizeof(log_path), "%s", file);
-	log_fd = open(file,
-	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	/* A file that exists is the admin's: its mode stays.  One we make
+	 * is 0640 whatever the umask (postern's is 077). */
+	log_fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC |
+		O_NOCTTY, 0640);
+	if (log_fd != -1)
+		(void)fchmod(log_fd, 0640);
+	else if (errno == EEXIST)
+		log_fd = open(file, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
 	if (log_fd == -1)
 		log_file_failed("open", errno);
 }

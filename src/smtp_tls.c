@@ -34,8 +34,12 @@ cache_path(const struct config_server *srv, const char *host, const char *port,
 	int n;
 
 	out[0] = '\0';
-	if (srv->tls_session_cache == NULL ||
-	    (mkdir(srv->tls_session_cache, 0770) == -1 && errno != EEXIST))
+	if (srv->tls_session_cache == NULL)
+		return;
+	if (mkdir(srv->tls_session_cache, 0770) == 0)
+		/* postern runs with umask 077; the group shares the dir. */
+		(void)chmod(srv->tls_session_cache, 0770);
+	else if (errno != EEXIST)
 		return;
 	n = snprintf(name, sizeof(name), "%s_%s", host, port);
 	if (n < 0 || (size_t)n >= sizeof(name))

@@ -104,6 +104,9 @@ def log_lines():
     finally:
         srv.stop()
     log = open(os.path.join(d, "postern.log"), "rb").read()
+    check_eq("log: a file postern creates is 0640 despite umask 077",
+             oct(os.stat(os.path.join(d, "postern.log")).st_mode & 0o777),
+             "0o640")
     check("log: one line for the message", r.rc == 0 and
           log.count(b"\n") == 1, log)
     for field in (b"id=", b"msgid=<m1@x.test>", b"from=<me@x.test>",
