@@ -327,8 +327,10 @@ cfg_handler(void *arg, const char *section, const char *name, const char *value)
 	    (strstr(c->raw, " ;") != NULL || strstr(c->raw, "\t;") != NULL))
 		return cfg_fail(c,
 		    "[%s] %s: \" ;\" starts a comment in the ini, which "
-		    "would cut the value (put it in %s_file)",
-		    k->section, k->name, k->name);
+		    "would cut the value%s",
+		    k->section, k->name,
+		    strcmp(k->name, "password") == 0 ?
+			" (put it in password_file)" : "");
 	if (cfg_set(c->cfg, k, value, why, sizeof(why)) == -1)
 		return cfg_fail(c, "[%s] %s: %s", k->section, k->name, why);
 	if (k->flags & CFG_SECRET)

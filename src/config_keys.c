@@ -78,8 +78,9 @@ static const struct cfg_key cfg_keys[] = {
 	    NULL, CFG_SECRET },
 	{ "remote", "password_file", CFG_PATH, CFG_SRV(remote, password_file),
 	    NULL, 0, 0, NULL, 0 },
+	/* A command often carries a token (curl -u, sh -c 'echo ...'). */
 	{ "remote", "password_command", CFG_STR,
-	    CFG_SRV(remote, password_command), NULL, 0, 0, NULL, 0 },
+	    CFG_SRV(remote, password_command), NULL, 0, 0, NULL, CFG_SECRET },
 	{ "remote", "ntlm_domain", CFG_STR, CFG_SRV(remote, ntlm_domain), NULL,
 	    0, 0, NULL, 0 },
 	{ "remote", "ntlm_workstation", CFG_STR,

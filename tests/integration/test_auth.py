@@ -241,6 +241,20 @@ def test_ini_checks():
     check("--check shows auth and user",
           b"auth = basic" in r.out and b"user = alice" in r.out, r.out)
 
+    cmd = {"remote": {"password": None,
+                      "password_command": "sh -c 'echo CMDTOKEN42'"}}
+    ini = write_ini(d, merge(default_sections(25, d), auth_ini(cmd)),
+                    name="cmd.ini")
+    r = run(["--check"], ini=ini)
+    check("--check masks password_command (it may carry a token)",
+          r.rc == 0 and b"CMDTOKEN42" not in r.out and
+          b"password_command = ********" in r.out, r)
+    os.chmod(ini, 0o644)
+    r = run(["--check"], ini=ini)
+    check("0644 ini with a password_command: exit 78, chmod o-r",
+          r.rc == 78 and b"chmod o-r" in r.err and b"CMDTOKEN42" not in
+          r.err, r)
+
     cases = [
         ("basic without a user", {"user": None}, b"auth needs a user"),
         ("basic without a password", {"password": None},
