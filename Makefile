@@ -113,10 +113,14 @@ install: postern
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
 	cp postern $(DESTDIR)$(SBINDIR)/postern
 	chmod 755 $(DESTDIR)$(SBINDIR)/postern
-	ln -sf postern $(DESTDIR)$(SBINDIR)/sendmail
-	ln -sf $(SBINDIR)/postern $(DESTDIR)$(LIBDIR_SENDMAIL)/sendmail
-	ln -sf $(SBINDIR)/postern $(DESTDIR)$(BINDIR)/mailq
-	ln -sf $(SBINDIR)/postern $(DESTDIR)$(BINDIR)/newaliases
+	for l in $(SBINDIR)/sendmail $(LIBDIR_SENDMAIL)/sendmail \
+	    $(BINDIR)/mailq $(BINDIR)/newaliases; do \
+	    if [ -z "$(FORCE_LINKS)" ] && \
+	        { [ -e "$(DESTDIR)$$l" ] || [ -L "$(DESTDIR)$$l" ]; } && \
+	        ! readlink "$(DESTDIR)$$l" | grep -q postern; then \
+	        echo "make install: $(DESTDIR)$$l belongs to another" \
+	            "mailer, left alone (FORCE_LINKS=1 replaces it)"; \
+	    else ln -sf $(SBINDIR)/postern "$(DESTDIR)$$l"; fi; done
 	cp man/postern.8 $(DESTDIR)$(MANDIR)/man8/postern.8
 	cp man/postern.ini.5 $(DESTDIR)$(MANDIR)/man5/postern.ini.5
 	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/postern.ini ]; then \
@@ -139,13 +143,14 @@ install-spool:
 	    groupadd -r $(POSTERN_GROUP); fi
 	mkdir -p $(DESTDIR)$(SPOOLDIR)/tmp $(DESTDIR)$(SPOOLDIR)/queue \
 	    $(DESTDIR)$(SPOOLDIR)/state $(DESTDIR)$(SPOOLDIR)/failed \
+	    $(DESTDIR)$(SPOOLDIR)/tls \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
 	if [ "$$(id -u)" = 0 ] && getent group $(POSTERN_GROUP) >/dev/null; \
 	then \
 	    chown root:$(POSTERN_GROUP) $(DESTDIR)$(SPOOLDIR) \
 	        $(DESTDIR)$(SPOOLDIR)/tmp $(DESTDIR)$(SPOOLDIR)/queue \
 	        $(DESTDIR)$(SPOOLDIR)/state $(DESTDIR)$(SPOOLDIR)/failed \
-	        $(DESTDIR)$(SBINDIR)/postern && \
+	        $(DESTDIR)$(SPOOLDIR)/tls $(DESTDIR)$(SBINDIR)/postern && \
 	    chmod 2755 $(DESTDIR)$(SBINDIR)/postern && \
 	    if [ "$$(stat -c %G $(DESTDIR)$(SYSCONFDIR)/postern.ini)" = root ]; \
 	    then chown root:$(POSTERN_GROUP) \
@@ -153,7 +158,7 @@ install-spool:
 	        chmod 640 $(DESTDIR)$(SYSCONFDIR)/postern.ini; fi; fi
 	chmod 2770 $(DESTDIR)$(SPOOLDIR) $(DESTDIR)$(SPOOLDIR)/tmp \
 	    $(DESTDIR)$(SPOOLDIR)/queue $(DESTDIR)$(SPOOLDIR)/state \
-	    $(DESTDIR)$(SPOOLDIR)/failed
+	    $(DESTDIR)$(SPOOLDIR)/failed $(DESTDIR)$(SPOOLDIR)/tls
 	sed 's|/usr/local/sbin|$(SBINDIR)|' contrib/postern-queue.service \
 	    > $(DESTDIR)$(UNITDIR)/postern-queue.service
 	cp contrib/postern-queue.timer $(DESTDIR)$(UNITDIR)/postern-queue.timer
