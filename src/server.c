@@ -246,6 +246,11 @@ srv_failed(struct srv *s, const struct err *e)
 	const char *enh = e->enh[0] ? e->enh : NULL;
 	int code = e->code;
 
+	/* The upstream's 421 closed its channel, not ours: to our client
+	 * it is a failed transaction (RFC 5321 section 3.8). */
+	if (code == 421)
+		code = 451;
+
 	if (code < 400 || code > 599) {
 		switch (e->class) {
 		case ERR_TEMP:

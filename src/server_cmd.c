@@ -186,9 +186,16 @@ cmd_mail(struct srv *s, const char *arg)
 		else if (strcasecmp(key, "BODY") == 0 &&
 		    strcasecmp(val, "8BITMIME") == 0)
 			s->body = "8BITMIME";
-		else if (strcasecmp(key, "SIZE") == 0 &&
-		    val[strspn(val, "0123456789")] == '\0' && val[0] != '\0')
-			; /* no limit of our own; the upstream checks its own */
+		else if (strcasecmp(key, "SIZE") == 0) {
+			/* no limit of our own; the upstream checks its own */
+			if (val[0] == '\0' || strlen(val) > 20 ||
+			    val[strspn(val, "0123456789")] != '\0') {
+				srv_reply(s, "501 5.5.4 Bad SIZE= value");
+				s->sender[0] = s->envid[0] = '\0';
+				s->body = s->ret = NULL;
+				return;
+			}
+		}
 		else if (strcasecmp(key, "SMTPUTF8") == 0 && val[0] == '\0')
 			; /* postern asks the upstream when addresses need it */
 		else if (strcasecmp(key, "RET") == 0 &&

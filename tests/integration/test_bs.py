@@ -118,6 +118,8 @@ def upstream_refusals():
         ("dot 554", {"dot": "554 5.7.1 spam rejected"}, 554, "5.7.1"),
         ("dot 451", {"dot": "451 4.3.0 try later"}, 451, "4.3.0"),
         ("mail 452", {"mail": "452 4.3.1 full"}, 452, "4.3.1"),
+        ("greeting 421 (ours is 451: our channel stays open)",
+         {"greeting": "421 4.3.2 shutting down"}, 451, "4.3.2"),
     ]
     for name, fake, want, enh in cases:
         srv = FakeSMTP(**fake).start()
@@ -179,6 +181,7 @@ def bad_sequences():
         r["data before rcpt"] = s.cmd("DATA")[0]
         r["mail syntax"] = s.cmd("RSET")[0], s.cmd("MAIL TO:<x@y>")[0]
         r["bad param"] = s.cmd("MAIL FROM:<app@x.test> FOO=bar")[0]
+        r["bad size"] = s.cmd("MAIL FROM:<app@x.test> SIZE=abc")[0]
         r["bad rcpt addr"] = (s.cmd("MAIL FROM:<app@x.test>")[0],
                               s.cmd("RCPT TO:<a@@b>")[0])
         r["null rcpt"] = s.cmd("RCPT TO:<>")[0]
@@ -197,7 +200,7 @@ def bad_sequences():
         srv.stop()
     want = {"data before mail": 503, "rcpt before mail": 503, "ehlo": 250,
             "mail": 250, "mail twice": 503, "data before rcpt": 503,
-            "mail syntax": (250, 501), "bad param": 555,
+            "mail syntax": (250, 501), "bad param": 555, "bad size": 501,
             "bad rcpt addr": (250, 501), "null rcpt": 501, "unknown": 500,
             "starttls": 502, "vrfy": 252, "help": 214, "long line": 500,
             "after long": 250, "helo no arg": 501, "quit": 221}
