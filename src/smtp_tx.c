@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "postern/addr.h"
 #include "smtp_int.h"
 
 #define SMTP_PIPE_MAX 128 /* commands per pipelined write */
@@ -129,7 +130,9 @@ smtp_rcpt_line(struct smtp_session *s, const struct smtp_envelope *env,
 	r = buf_printf(b, "RCPT TO:<%s>", rcpt);
 	if (r == 0 && s->caps.dsn && env->notify != NULL)
 		r = smtp_upper(b, "NOTIFY", env->notify);
-	if (r == 0 && s->caps.dsn)
+	/* ORCPT is optional; rfc822 xtext cannot carry a UTF-8 address
+	 * (RFC 6533 wants the utf-8 type), so such an address goes without. */
+	if (r == 0 && s->caps.dsn && !addr_is_8bit(rcpt))
 		r = buf_adds(b, " ORCPT=rfc822;") == 0 ? smtp_xtext(b, rcpt)
 						       : -1;
 	if (r == -1)

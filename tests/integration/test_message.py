@@ -127,6 +127,15 @@ def eightbit():
           t is not None and "SMTPUTF8" in t.mail_params, t and t.mail_line)
     check_eq("non-ASCII recipient: RCPT as UTF-8", t and t.rcpts, [rcpt])
 
+    t = send("non-ASCII recipient, SMTPUTF8 and DSN offered",
+             SENDER + ["-i", rcpt, "b@x.test"], text,
+             fake={"caps": ["PIPELINING", "8BITMIME", "SMTPUTF8", "DSN"]})
+    lines = t.rcpt_lines if t else []
+    check("non-ASCII recipient with DSN: no rfc822 ORCPT for it (RFC 6533),"
+          " ORCPT for the ASCII one",
+          len(lines) == 2 and "ORCPT" not in lines[0] and
+          "ORCPT=rfc822;b@x.test" in lines[1], lines)
+
     res, srv = with_fake(SENDER + ["-i", rcpt], text,
                          {"caps": ["PIPELINING", "8BITMIME"]})
     check("non-ASCII recipient, no SMTPUTF8: exit 69", res.rc == 69, res)
