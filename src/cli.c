@@ -98,7 +98,8 @@ valid_notify(const char *v)
 	return 1;
 }
 
-/* ENVID goes on the wire as xtext; keep it printable and short. */
+/* ENVID goes on the wire as xtext (a space as +20); keep it printable
+ * ASCII and short (RFC 3461 section 4.4). */
 static int
 valid_envid(const char *v)
 {
@@ -107,7 +108,7 @@ valid_envid(const char *v)
 	if (n == 0 || n > ENVID_MAX)
 		return 0;
 	for (; *v != '\0'; v++)
-		if (*v < 0x21 || *v > 0x7e)
+		if (*v < 0x20 || *v > 0x7e)
 			return 0;
 	return 1;
 }

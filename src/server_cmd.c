@@ -124,7 +124,7 @@ srv_xtext(const char *in, char *out, size_t cap)
 				return -1;
 			in += 2;
 		}
-		if (c < 0x21 || c > 0x7e || n + 1 >= cap)
+		if (c < 0x20 || c > 0x7e || n + 1 >= cap)
 			return -1;
 		out[n++] = (char)c;
 	}

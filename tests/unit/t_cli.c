@@ -209,7 +209,10 @@ t_values(void)
 	T_OK(run(ARGV("sendmail", "-V", "abc.123")) == 0 &&
 		strcmp(s(C.envid), "abc.123") == 0,
 	    "-V");
-	usage_error(ARGV("sendmail", "-V", "a b"), "-V", "-V with space");
+	T_OK(run(ARGV("sendmail", "-V", "a b")) == 0 &&
+		strcmp(s(C.envid), "a b") == 0,
+	    "-V with a space (xtext carries it)");
+	usage_error(ARGV("sendmail", "-V", "a\001b"), "-V", "-V with a control");
 	usage_error(ARGV("sendmail", "-V", ""), "-V", "-V empty");
 	T_OK(run(ARGV("sendmail", "-C", "/tmp/x.ini", "-L", "cms", "-G")) ==
 		    0 &&
