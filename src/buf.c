@@ -34,8 +34,16 @@ buf_grow(struct buf *b, size_t need)
 	ncap = b->cap ? b->cap : 64;
 	while (ncap < b->len + need)
 		ncap = ncap > b->max / 2 ? b->max : ncap * 2;
-	if ((p = realloc(b->data, ncap + 1)) == NULL)
+	/* Not realloc: the old block may hold a secret (an AUTH response
+	 * grows four base64 bytes at a time), and realloc would free it
+	 * unwiped.  Growth is geometric, so the wiping costs little. */
+	if ((p = malloc(ncap + 1)) == NULL)
 		return -1;
+	if (b->data != NULL) {
+		memcpy(p, b->data, b->len + 1);
+		explicit_bzero(b->data, b->cap + 1);
+		free(b->data);
+	}
 	b->data = p;
 	b->cap = ncap;
 	return 0;
@@ -71,15 +79,18 @@ buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	char small[256];
-	int n;
+	int n, r;
 
 	va_start(ap, fmt);
 	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return -1;
-	if ((size_t)n < sizeof(small))
-		return buf_add(b, small, (size_t)n);
+	if ((size_t)n < sizeof(small)) {
+		r = buf_add(b, small, (size_t)n);
+		explicit_bzero(small, sizeof(small)); /* it may be a secret */
+		return r;
+	}
 	if (buf_grow(b, (size_t)n) == -1)
 		return -1;
 	va_start(ap, fmt);
