@@ -422,7 +422,7 @@ spool_it(const struct cli *cli, const struct config *cfg, struct attempt *a,
 	snprintf(res, sizeof(res), "queued as %s%s%s", id, why ? ": " : "",
 	    why ? why->text : "");
 	log_result(a, "queued", res);
-	if (why != NULL && strstr(why->text, "may have been delivered"))
+	if (why != NULL && why->maybe_sent)
 		log_msg(LOG_WARNING,
 		    "id=%s queue_id=%s: the connection was lost after the "
 		    "final dot; the retry may deliver the message twice",

@@ -15,6 +15,7 @@ err_clear(struct err *e)
 	e->code = 0;
 	e->enh[0] = '\0';
 	e->text[0] = '\0';
+	e->maybe_sent = 0;
 }
 
 int

@@ -225,7 +225,7 @@ out:
 	env->error = rc == 0 ? NULL : strndup(e.text, SPOOL_TEXT_MAX);
 	env->attempts++;
 	env->last = q->now;
-	if (strstr(e.text, "may have been delivered") != NULL)
+	if (e.maybe_sent)
 		log_msg(LOG_WARNING,
 		    "id=%s status=deferred result=\"%s; the retry may "
 		    "deliver it twice\"",

@@ -364,6 +364,7 @@ tx_data(struct smtp_session *s, smtp_data_fn *fn, void *arg, struct err *err)
 	s->dirty = 0;
 	/* From here on an error may hide a delivery: the one duplicate. */
 	if (smtp_read(s, &s->reply, "the reply to the final dot", err) == -1) {
+		err->maybe_sent = 1;
 		if (strncmp(err->text, "connection closed", 17) == 0)
 			return err_set(err, ERR_TEMP,
 			    "connection to %s lost after the final dot: the "

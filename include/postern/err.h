@@ -32,6 +32,8 @@ struct err {
 	int		 code;		/* SMTP reply code, 0 when none */
 	char		 enh[16];	/* enhanced status code, "" when none */
 	char		 text[ERR_TEXT_MAX]; /* one line, no "postern: " */
+	int		 maybe_sent;	/* lost after the final dot: the one
+					 * possible duplicate */
 };
 
 void	err_clear(struct err *);

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from harness import (check, check_eq, done, require_postern, run, tmpdir,
                      write_ini, merge, default_sections, stderr_line_ok,
                      quiet_success, crlf, postern_path, base_env)
-from fakesmtp import FakeSMTP
+from fakesmtp import FakeSMTP, DROP
 
 ARGS = ["-i", "-f", "a@x.test", "b@x.test"]
 
@@ -740,8 +740,26 @@ def partial_unspoolable():
           stderr_line_ok(r) and b"<later@x.test> not delivered" in r.err, r)
 
 
+def lost_after_dot():
+    """The one possible duplicate: the connection lost after the final
+    dot.  The message is spooled and the log says a retry may deliver it
+    twice."""
+    srv = FakeSMTP(dot=DROP).start()
+    try:
+        ini, d, port, spool = setup(port=srv.port)
+        r = run(ARGS, msg("after the dot"), ini=ini)
+        srv.wait_closed(5)
+    finally:
+        srv.stop()
+    check("lost after the dot: exit 0, spooled", r.rc == 0 and
+          len(files(spool, "queue")) == 1, r)
+    check("lost after the dot: the log warns of a possible duplicate",
+          b"may deliver the message twice" in log_text(d), log_text(d))
+
+
 def main():
     require_postern()
+    lost_after_dot()
     partial_unspoolable()
     server_refuses_sessions()
     fallback()
