@@ -24,7 +24,7 @@ HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/config.h include/postern/conn.h \
 	include/postern/deliver.h include/postern/err.h include/postern/tls.h \
 	include/postern/log.h include/postern/msg.h \
-	include/postern/server.h include/postern/smtp.h src/config_int.h src/server_int.h \
+	include/postern/server.h include/postern/smtp.h src/config_int.h src/server_int.h src/msg_int.h \
 	include/postern/auth.h include/postern/cred.h \
 	src/tls_int.h \
 	src/smtp_int.h include/postern/spool.h include/postern/queue.h \
