@@ -4,7 +4,7 @@
 include config.mk
 
 LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/config_keys.o src/config_set.o src/conn.o \
-	src/deliver.o src/err.o src/log.o src/msg.o src/msg_addr.o \
+	src/deliver.o src/err.o src/fdio.o src/log.o src/msg.o src/msg_addr.o \
 	src/msg_body.o src/msg_hdr.o src/msg_in.o src/server.o src/server_cmd.o \
 	src/smtp.o src/smtp_reply.o src/smtp_tx.o src/tls.o \
 	src/spool.o src/spool_env.o src/queue.o src/queue_admin.o src/bounce.o \
@@ -13,7 +13,7 @@ LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/config_keys.o src/confi
 	src/cred.o src/smtp_auth.o
 OBJ = src/main.o $(LIBOBJ)
 LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_keys.c src/config_set.c src/conn.c \
-	src/deliver.c src/err.c src/log.c src/msg.c src/msg_addr.c \
+	src/deliver.c src/err.c src/fdio.c src/log.c src/msg.c src/msg_addr.c \
 	src/msg_body.c src/msg_hdr.c src/msg_in.c src/server.c src/server_cmd.c \
 	src/smtp.c src/smtp_reply.c src/smtp_tx.c src/tls.c \
 	src/spool.c src/spool_env.c src/queue.c src/queue_admin.c src/bounce.c \
@@ -22,7 +22,7 @@ LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_keys.c src/confi
 	src/cred.c src/smtp_auth.c
 HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/config.h include/postern/conn.h \
-	include/postern/deliver.h include/postern/err.h include/postern/tls.h \
+	include/postern/deliver.h include/postern/err.h include/postern/fdio.h include/postern/tls.h \
 	include/postern/log.h include/postern/msg.h \
 	include/postern/server.h include/postern/smtp.h src/config_int.h src/server_int.h src/msg_int.h \
 	include/postern/auth.h include/postern/cred.h \

@@ -13,6 +13,7 @@
 
 #include "postern/err.h"
 #include "postern/msg.h"
+#include "postern/fdio.h"
 #include "msg_int.h"
 
 #define QP_LINE 75 /* encoded octets before the soft break's "=" */
@@ -30,7 +31,7 @@ static int
 put(struct pass *p, const char *s, size_t n)
 {
 	if (n > MSG_CHUNK - p->olen) {
-		if (msg_write_all(p->fd, p->obuf, p->olen) == -1)
+		if (fdio_write_all(p->fd, p->obuf, p->olen) == -1)
 			return -1;
 		p->olen = 0;
 	}
@@ -45,7 +46,7 @@ static inline int
 put1(struct pass *p, char c)
 {
 	if (p->olen == MSG_CHUNK) {
-		if (msg_write_all(p->fd, p->obuf, p->olen) == -1)
+		if (fdio_write_all(p->fd, p->obuf, p->olen) == -1)
 			return -1;
 		p->olen = 0;
 	}
@@ -199,7 +200,7 @@ run(int in, off_t len, int out, off_t *outlen, int qp, struct err *e)
 		off += r;
 	}
 	if (off < len ||
-	    (p.olen > 0 && msg_write_all(out, p.obuf, p.olen) == -1)) {
+	    (p.olen > 0 && fdio_write_all(out, p.obuf, p.olen) == -1)) {
 		if (r == 0)
 			errno = EIO; /* the file got shorter */
 		err_sys(e, ERR_OS, "cannot re-encode the body");

@@ -16,6 +16,7 @@
 
 #include "postern/err.h"
 #include "postern/msg.h"
+#include "postern/fdio.h"
 #include "msg_int.h"
 
 enum { IN_HEAD, IN_BODY, IN_DONE };
@@ -48,28 +49,10 @@ struct in {
 	size_t olen;
 };
 
-int
-msg_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int
 out_flush(struct in *st, struct err *e)
 {
-	if (st->olen > 0 && msg_write_all(st->fd, st->obuf, st->olen) == -1)
+	if (st->olen > 0 && fdio_write_all(st->fd, st->obuf, st->olen) == -1)
 		return err_sys(e, ERR_OS, "cannot write the temporary file");
 	st->res->body_len += (off_t)st->olen;
 	st->olen = 0;
@@ -83,7 +66,7 @@ out(struct in *st, const char *p, size_t n, struct err *e)
 		if (out_flush(st, e) == -1)
 			return -1;
 		if (n >= MSG_CHUNK) {
-			if (msg_write_all(st->fd, p, n) == -1)
+			if (fdio_write_all(st->fd, p, n) == -1)
 				return err_sys(e, ERR_OS,
 				    "cannot write the temporary file");
 			st->res->body_len += (off_t)n;

@@ -68,6 +68,5 @@ int msg_addr_apply(struct msg *, struct msg_hdrs *, const struct msg_opts *,
 /* msg_body.c: the second pass for lines over MSG_LINE_MAX. */
 int msg_body_qp(int in, off_t len, int out, off_t *outlen, struct err *);
 int msg_body_fold(int in, off_t len, int out, off_t *outlen, struct err *);
-int msg_write_all(int fd, const char *, size_t);
 
 #endif

@@ -23,6 +23,7 @@
 #include "postern/config.h"
 #include "postern/deliver.h"
 #include "postern/err.h"
+#include "postern/fdio.h"
 #include "postern/log.h"
 #include "postern/msg.h"
 #include "postern/server.h"
@@ -215,14 +216,14 @@ srv_data_copy(struct srv *s, int fd, int *werr)
 		n = nl ? (size_t)(nl - (s->ibuf + s->ipos)) + 1
 		       : s->ilen - s->ipos;
 		if (w.len + n > w.max && !*werr) {
-			if (write(fd, w.data, w.len) != (ssize_t)w.len)
+			if (fdio_write_all(fd, w.data, w.len) == -1)
 				*werr = 1;
 			buf_reset(&w);
 		}
 		if (!*werr && n > 0 &&
 		    buf_add(&w, s->ibuf + s->ipos, n) == -1) {
-			if (write(fd, w.data, w.len) != (ssize_t)w.len ||
-			    write(fd, s->ibuf + s->ipos, n) != (ssize_t)n)
+			if (fdio_write_all(fd, w.data, w.len) == -1 ||
+			    fdio_write_all(fd, s->ibuf + s->ipos, n) == -1)
 				*werr = 1;
 			buf_reset(&w);
 		}
@@ -233,7 +234,7 @@ srv_data_copy(struct srv *s, int fd, int *werr)
 	}
 out:
 	if (rc == 0 && !*werr && w.len > 0 &&
-	    write(fd, w.data, w.len) != (ssize_t)w.len)
+	    fdio_write_all(fd, w.data, w.len) == -1)
 		*werr = 1;
 	buf_free(&w);
 	return rc;

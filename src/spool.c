@@ -21,6 +21,7 @@
 
 #include "postern/conn.h"
 #include "postern/err.h"
+#include "postern/fdio.h"
 #include "postern/spool.h"
 #include "spool_int.h"
 
@@ -113,23 +114,6 @@ spool_new_id(char *id, size_t size)
 }
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 w_fail(struct spool_writer *w, struct err *e, const char *what)
 {
 	err_sys(e, ERR_CANTCREAT, "cannot %s the spool file %s/tmp/%s", what,
@@ -141,7 +125,8 @@ w_fail(struct spool_writer *w, struct err *e, const char *what)
 static int
 w_flush(struct spool_writer *w, struct err *e)
 {
-	if (w->out.len > 0 && write_all(w->fd, w->out.data, w->out.len) == -1)
+	if (w->out.len > 0 &&
+	    fdio_write_all(w->fd, w->out.data, w->out.len) == -1)
 		return w_fail(w, e, "write");
 	w->out.len = 0;
 	return 0;
@@ -184,7 +169,7 @@ spool_write(struct spool_writer *w, const void *p, size_t n, struct err *e)
 	if (n > SPOOL_CHUNK - w->out.len && w_flush(w, e) == -1)
 		return -1;
 	if (n >= SPOOL_CHUNK) {
-		if (write_all(w->fd, p, n) == -1)
+		if (fdio_write_all(w->fd, p, n) == -1)
 			return w_fail(w, e, "write");
 	} else if (buf_add(&w->out, p, n) == -1) {
 		return w_fail(w, e, "buffer");
@@ -373,7 +358,7 @@ spool_replace(struct spool *sp, const struct buf *b, const char *tmpname,
 		return err_sys(e, ERR_CANTCREAT, "cannot create %s/tmp/%s",
 		    sp->dir, tmpname);
 	if (fchmod(fd, 0640) == -1 || flock(fd, LOCK_EX) == -1 ||
-	    write_all(fd, b->data, b->len) == -1 ||
+	    fdio_write_all(fd, b->data, b->len) == -1 ||
 	    (durable && fsync(fd) == -1) ||
 	    renameat(tfd, tmpname, sp->fd[dir], name) == -1) {
 		err_sys(e, ERR_CANTCREAT, "cannot write %s/tmp/%s", sp->dir,
