@@ -222,11 +222,18 @@ remove_one(struct spool *sp, const char *id, struct err *e)
 		return err_set(e, ERR_USAGE, "\"%.40s\" is not a queue id", id);
 	fd = spool_claim(sp, id, 0, &env, &busy, e);
 	if (fd == -1 && e->class != ERR_DATA) {
+		int saved = errno;
+
 		spool_env_free(&env);
-		if (busy && errno == EWOULDBLOCK)
+		if (busy && saved == EWOULDBLOCK)
 			return err_set(e, ERR_TEMP,
 			    "%s is being delivered now; try again", id);
-		return err_set(e, ERR_USAGE, "no message %s in the queue", id);
+		if (busy) /* not there, or delivered meanwhile */
+			return err_set(e, ERR_USAGE,
+			    "no message %s in the queue", id);
+		if (saved == EACCES || saved == EPERM)
+			e->class = ERR_NOPERM;
+		return -1; /* e names the file and the cause */
 	}
 	/* A corrupt file has no owner to check: only root removes it. */
 	if (getuid() != 0 && (fd == -1 || env.uid != (long)getuid())) {

@@ -388,6 +388,29 @@ def remove_and_clean():
         check("--remove ID: exit 0, silent", quiet_success(res), res)
     check_eq("--remove: the message is gone", files(spool, "queue"), [])
 
+    # Another user's message: refused (77), whether its file is readable
+    # to the caller (owner check) or not (the open fails).
+    if os.getuid() == 0 and shutil.which("setpriv"):
+        run(ARGS, msg("root's"), ini=ini)
+        q = files(spool, "queue")
+        os.chmod(ini, 0o644)
+        for sub in ("", "tmp", "queue", "state", "failed"):
+            os.chmod(os.path.join(spool, sub), 0o755)
+        os.chmod(os.path.dirname(spool), 0o755)
+        qf = os.path.join(spool, "queue", q[0])
+        os.chmod(qf, 0o644)
+        res = as_nobody(["--remove", q[0]], ini, b"")
+        check("--remove another user's message: 77, not yours",
+              res.rc == 77 and b"not submitted by you" in res.err, res)
+        os.chmod(qf, 0o600)
+        res = as_nobody(["--remove", q[0]], ini, b"")
+        check("--remove a message the caller cannot open: 77, the cause",
+              res.rc == 77 and b"Permission denied" in res.err and
+              stderr_line_ok(res), res)
+        check_eq("--remove refused: the message stays",
+                 files(spool, "queue"), q)
+        run(["--remove", q[0]], ini=ini)
+
     # Leftovers of a dead writer go; a live writer's file stays.
     run(ARGS, msg("keep"), ini=ini)
     tmp = os.path.join(spool, "tmp")
