@@ -14,6 +14,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -45,6 +48,7 @@ struct cfg_ctx {
 	size_t nkeys;
 	int seen[CFG_KEYS_MAX]; /* line each key was set on */
 	int nsecret; /* secrets set from the file */
+	struct stat st; /* of the open file: no race with a rename */
 	char raw[CONFIG_LINE_MAX]; /* the line as read, wiped at the end */
 };
 
@@ -329,8 +333,9 @@ cfg_handler(void *arg, const char *section, const char *name, const char *value)
 		    "[%s] %s: \" ;\" starts a comment in the ini, which "
 		    "would cut the value%s",
 		    k->section, k->name,
-		    strcmp(k->name, "password") == 0 ?
-			" (put it in password_file)" : "");
+		    strcmp(k->name, "password") == 0
+			? " (put it in password_file)"
+			: "");
 	if (cfg_set(c->cfg, k, value, why, sizeof(why)) == -1)
 		return cfg_fail(c, "[%s] %s: %s", k->section, k->name, why);
 	if (k->flags & CFG_SECRET)
@@ -386,48 +391,172 @@ cfg_tls(struct cfg_ctx *c, const char *sect, struct config_server *srv,
 	return 0;
 }
 
-/* Checks that need the whole file: required keys, secrets' file mode. */
+/* -1: ask the OS; 0 or 1: what config_set_privileged() said. */
+static int cfg_priv_forced = -1;
+
+void
+config_set_privileged(int on)
+{
+	cfg_priv_forced = on < 0 ? -1 : on != 0;
+}
+
+/* Set-group-ID (or set-user-ID): the ini steers a privilege. */
+static int
+cfg_privileged(void)
+{
+	if (cfg_priv_forced >= 0)
+		return cfg_priv_forced;
+	return getegid() != getgid() || geteuid() != getuid();
+}
+
+/*
+ * Who may change the ini decides where all mail goes and which
+ * password_command runs.  Nobody but its owner, ever; and when postern
+ * runs set-group-ID (the ini then steers the postern group), only root.
+ */
+static int
+cfg_check_owner(const char *path, const struct stat *st, struct err *e)
+{
+	int priv = cfg_privileged();
+
+	if (priv && st->st_uid != 0)
+		return err_set(e, ERR_CONFIG,
+		    "%s is owned by uid %lu, not root, and postern runs "
+		    "set-group-ID (chown root %s)",
+		    path, (unsigned long)st->st_uid, path);
+	if (priv && (st->st_mode & S_IWGRP))
+		return err_set(e, ERR_CONFIG,
+		    "%s is writable by %s and postern runs set-group-ID "
+		    "(chmod %s %s)",
+		    path,
+		    (st->st_mode & S_IWOTH) ? "its group and others"
+					    : "its group",
+		    (st->st_mode & S_IWOTH) ? "go-w" : "g-w", path);
+	if (st->st_mode & S_IWOTH)
+		return err_set(e, ERR_CONFIG,
+		    "%s is writable by others (chmod o-w %s)", path, path);
+	return 0;
+}
+
+/* Checks that need the whole file: the auth keys, who may change it. */
 static int
 cfg_check(struct cfg_ctx *c, struct err *e)
 {
 	struct config *cfg = c->cfg;
-	const struct config_server *srv = config_server(cfg);
-	struct stat st;
 	char why[512];
 
-	if (srv->nhosts == 0)
-		return err_set(e, ERR_CONFIG,
-		    "%s: [%s] host is required for mode = %s", cfg->path,
-		    srv == &cfg->local ? "local" : "remote",
-		    cfg->delivery == CONFIG_LOCAL ? "local" : "remote");
 	if (cred_check(&cfg->remote, why, sizeof(why)) == -1)
 		return err_set(e, ERR_CONFIG, "%s: [remote] %s", cfg->path,
 		    why);
 	if (c->nsecret > 0) {
 		cred_nodump();
-		if (fstat(fileno(c->fp), &st) == 0 &&
-		    cred_check_mode(cfg->path, st.st_mode, e) == -1)
+		if (cred_check_mode(cfg->path, c->st.st_mode, e) == -1)
 			return -1;
 	}
+	return cfg_check_owner(cfg->path, &c->st, e);
+}
+
+/*
+ * A TLS file key names something postern can open now, with the rights
+ * it will read it with when it delivers (the same process, the same
+ * group).  O_NONBLOCK: a FIFO must not hang the load.
+ */
+static int
+cfg_tls_file(struct cfg_ctx *c, const char *sect, const char *key,
+    const char *path, struct err *e)
+{
+	int dir = strcmp(key, "tls_ca_dir") == 0, fd, saved;
+	struct stat st;
+
+	if (path == NULL)
+		return 0;
+	fd = open(path,
+	    O_RDONLY | O_CLOEXEC | O_NONBLOCK | (dir ? O_DIRECTORY : 0));
+	if (fd != -1 && !dir && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		fd = -1;
+		errno = EISDIR;
+	}
+	if (fd == -1) {
+		saved = errno;
+		return err_set(e, ERR_CONFIG,
+		    "%s:%d: [%s] %s: cannot read %s: %s", c->cfg->path,
+		    cfg_seen(c, sect, key), sect, key, path, strerror(saved));
+	}
+	close(fd);
 	return 0;
 }
 
+/* A port is a number or a service /etc/services knows. */
 static int
-cfg_open(const char *path, FILE **fpp, struct err *e)
+cfg_port_known(struct cfg_ctx *c, const char *sect, const char *key,
+    const char *port, struct err *e)
 {
-	struct stat st;
+	if (port[strspn(port, "0123456789")] == '\0' ||
+	    getservbyname(port, "tcp") != NULL)
+		return 0;
+	return err_set(e, ERR_CONFIG,
+	    "%s:%d: [%s] %s: \"%s\" is neither a port number nor a "
+	    "service name known to /etc/services",
+	    c->cfg->path, cfg_seen(c, sect, key), sect, key, port);
+}
+
+/*
+ * What every delivery through the server that mode selects would refuse,
+ * found now so that --check reports it with its line: no host, a port
+ * that is no service, a TLS file that cannot be read, a cipher list
+ * OpenSSL rejects.  The spool's own modes (mailq, --remove) skip this.
+ */
+static int
+cfg_ready(struct cfg_ctx *c, struct err *e)
+{
+	const struct config_server *srv = config_server(c->cfg);
+	const char *sect = srv == &c->cfg->local ? "local" : "remote";
+	static const char *const files[] = { "tls_ca_file", "tls_ca_dir",
+		"tls_client_cert", "tls_client_key" };
+	const char *paths[] = { srv->tls_ca_file, srv->tls_ca_dir,
+		srv->tls_client_cert, srv->tls_client_key };
+	struct err te;
+	size_t i;
+
+	if (srv->nhosts == 0)
+		return err_set(e, ERR_CONFIG,
+		    "%s: [%s] host is required for mode = %s", c->cfg->path,
+		    sect, sect);
+	for (i = 0; i < srv->nhosts; i++)
+		if (cfg_port_known(c, sect,
+			strcmp(srv->hosts[i].port, srv->port) == 0 ? "port"
+								   : "host",
+			srv->hosts[i].port, e) == -1)
+			return -1;
+	if (srv->tls == CONFIG_TLS_OFF)
+		return 0;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (cfg_tls_file(c, sect, files[i], paths[i], e) == -1)
+			return -1;
+	if (srv->tls_ciphers != NULL &&
+	    tls_check_ciphers(srv->tls_ciphers, &te) == -1)
+		return err_set(e, te.class, "%s:%d: [%s] %s", c->cfg->path,
+		    cfg_seen(c, sect, "tls_ciphers"), sect, te.text);
+	return 0;
+}
+
+/* The file, and its mode and owner as opened (st), for cfg_check. */
+static int
+cfg_open(const char *path, FILE **fpp, struct stat *st, struct err *e)
+{
 	FILE *fp;
 
 	if ((fp = fopen(path, "re")) == NULL)
 		return err_sys(e, ERR_CONFIG, "cannot read %s", path);
-	if (fstat(fileno(fp), &st) == -1) {
+	if (fstat(fileno(fp), st) == -1) {
 		err_sys(e, ERR_CONFIG, "cannot read %s", path);
 		fclose(fp);
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		fclose(fp);
-		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		errno = S_ISDIR(st->st_mode) ? EISDIR : EINVAL;
 		return err_sys(e, ERR_CONFIG, "cannot read %s", path);
 	}
 	*fpp = fp;
@@ -458,8 +587,9 @@ cfg_parse(struct cfg_ctx *c, struct err *e)
 	return 0;
 }
 
-int
-config_load(const char *path, struct config *cfg, struct err *e)
+/* ready: also what only a delivery needs (cfg_ready). */
+static int
+cfg_load(const char *path, int ready, struct config *cfg, struct err *e)
 {
 	struct cfg_ctx c;
 
@@ -472,16 +602,18 @@ config_load(const char *path, struct config *cfg, struct err *e)
 		config_free(cfg);
 		return err_sys(e, ERR_OS, "cannot load %s", path);
 	}
-	if (cfg_open(path, &c.fp, e) == -1) {
+	if (cfg_open(path, &c.fp, &c.st, e) == -1) {
 		config_free(cfg);
 		return -1;
 	}
 	c.cfg = cfg;
 	c.err = e;
+	/* cfg_check trusts the file before cfg_ready opens what it names. */
 	if (cfg_parse(&c, e) == -1 ||
 	    cfg_tls(&c, "local", &cfg->local, e) == -1 ||
 	    cfg_tls(&c, "remote", &cfg->remote, e) == -1 ||
-	    cfg_finish(cfg, e) == -1 || cfg_check(&c, e) == -1) {
+	    cfg_finish(cfg, e) == -1 || cfg_check(&c, e) == -1 ||
+	    (ready && cfg_ready(&c, e) == -1)) {
 		explicit_bzero(c.raw, sizeof(c.raw));
 		fclose(c.fp);
 		config_free(cfg);
@@ -490,6 +622,18 @@ config_load(const char *path, struct config *cfg, struct err *e)
 	explicit_bzero(c.raw, sizeof(c.raw));
 	fclose(c.fp);
 	return 0;
+}
+
+int
+config_load(const char *path, struct config *cfg, struct err *e)
+{
+	return cfg_load(path, 1, cfg, e);
+}
+
+int
+config_load_admin(const char *path, struct config *cfg, struct err *e)
+{
+	return cfg_load(path, 0, cfg, e);
 }
 
 void

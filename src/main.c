@@ -116,6 +116,18 @@ queue_mode(const struct cli *cli, const struct config *cfg, struct err *e)
 	}
 }
 
+/*
+ * Listing or removing spooled mail needs no relay: mailq works at once
+ * after make install, with [remote] host still empty.
+ */
+static int
+load_config(const struct cli *cli, struct config *cfg, struct err *e)
+{
+	if (cli->mode == CLI_LISTQ || cli->mode == CLI_REMOVE)
+		return config_load_admin(cli->config, cfg, e);
+	return config_load(cli->config, cfg, e);
+}
+
 static int
 run(const struct cli *cli, struct err *e)
 {
@@ -124,7 +136,7 @@ run(const struct cli *cli, struct err *e)
 
 	if (cli->config != NULL && drop_setgid(e) == -1)
 		return -1;
-	if (config_load(cli->config, &cfg, e) == -1) {
+	if (load_config(cli, &cfg, e) == -1) {
 		/* An SMTP client learns why before the process goes away. */
 		if (cli->mode == CLI_SERVER)
 			printf("421 4.3.5 postern: %s\r\n", e->text);

@@ -296,6 +296,25 @@ set_ciphers(SSL_CTX *ctx, const char *s, struct err *err)
 	return 0;
 }
 
+/*
+ * For the ini reader: would tls_start() accept this cipher list?  A
+ * context is built only to ask, so a run without tls_ciphers pays
+ * nothing.
+ */
+int
+tls_check_ciphers(const char *s, struct err *err)
+{
+	SSL_CTX *ctx;
+	int rc;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		return err_set(err, ERR_OS, "TLS: %s",
+		    ssl_why("out of memory"));
+	rc = set_ciphers(ctx, s, err);
+	SSL_CTX_free(ctx);
+	return rc;
+}
+
 /* open() rather than access(): postern runs setgid. */
 static int
 readable(const char *path, const char *key, struct err *err)

@@ -24,7 +24,8 @@ enum config_delivery {
 
 /* [queue] mode: when a message goes to the spool. */
 enum config_queue_mode {
-	CONFIG_QUEUE_FALLBACK = 0, /* deliver now; spool on a temporary failure */
+	CONFIG_QUEUE_FALLBACK =
+	    0, /* deliver now; spool on a temporary failure */
 	CONFIG_QUEUE_ALWAYS, /* spool, then deliver in a detached child */
 	CONFIG_QUEUE_NEVER, /* no spool: a temporary failure is exit 75 */
 };
@@ -120,8 +121,19 @@ struct config {
 	int queue_bounce; /* yes: bounce; no: move to failed/ */
 };
 
-/* Read path (CONFIG_PATH when NULL) into *cfg, defaults applied. */
+/*
+ * Read path (CONFIG_PATH when NULL) into *cfg, defaults applied.  Also
+ * refused: an ini writable by others (and, set-group-ID, one not owned
+ * by root or writable by its group), and what every delivery would
+ * refuse: no host, a port that is no known service, an unreadable TLS
+ * file or a cipher list OpenSSL rejects, for the server mode selects.
+ */
 int config_load(const char *path, struct config *, struct err *);
+/*
+ * The same without what only a delivery needs (a host, its port, TLS
+ * files and ciphers): for the spool's own modes, mailq and --remove.
+ */
+int config_load_admin(const char *path, struct config *, struct err *);
 /* Defaults only, for modes that need no file (e.g. --version). */
 void config_defaults(struct config *);
 /* The server the delivery mode selects. */
@@ -141,5 +153,7 @@ void config_free(struct config *);
 char *config_default_domain(void);
 /* Tests only: read this file instead of /etc/mailname (NULL: restore). */
 void config_set_mailname_path(const char *);
+/* Tests only: act as if set-group-ID (1) or not (0); -1: ask the OS. */
+void config_set_privileged(int);
 
 #endif

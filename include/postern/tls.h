@@ -119,6 +119,12 @@ void tls_get_info(const struct tls *, struct tls_info *);
 /* Check the syntax of a tls_pin value (for --check): ERR_CONFIG. */
 int tls_check_pins(const char *, struct err *);
 /*
+ * Would OpenSSL accept this tls_ciphers value?  ERR_CONFIG
+ * ("tls_ciphers: no cipher match") when not.  Builds and frees a
+ * context: call it only when tls_ciphers is set.
+ */
+int tls_check_ciphers(const char *, struct err *);
+/*
  * For --serverinfo: every certificate the server sent, leaf first, with
  * subject, issuer, validity and SPKI pin.  -1 on a write error.
  */

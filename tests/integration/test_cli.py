@@ -1,6 +1,7 @@
 """The command line's own modes and the log line: --check, --serverinfo,
 --version, --help, newaliases and the flags that only exit 0, the log
-file, and -C giving up a set-group-ID privilege."""
+file, -C giving up a set-group-ID privilege, the ini's own permissions,
+--check finding what every send would refuse, and mailq without a relay."""
 
 import grp
 import os
@@ -133,6 +134,83 @@ def log_lines():
 
 
 
+def ini_trust():
+    """An ini anyone may write is refused, secret or not (exit 78)."""
+    d = tmpdir()
+    ini = write_ini(d, text="[delivery]\nmode = local\n[log]\nsyslog = no\n")
+    os.chmod(ini, 0o666)
+    for args in (["--check"], ["a@y.test"]):
+        r = run(args, b"Subject: x\n\nbody\n", ini=ini)
+        check("ini 0666, %s: exit 78, chmod o-w hint" % " ".join(args),
+              r.rc == 78 and stderr_line_ok(r) and
+              (b"is writable by others (chmod o-w %s)" % ini.encode())
+              in r.err, r)
+    os.chmod(ini, 0o664)
+    r = run(["--check"], ini=ini)
+    check("ini 0664: accepted when not set-group-ID", r.rc == 0, r)
+
+
+def check_finds_delivery_errors():
+    """--check reports with file:line what every send would refuse, and a
+    send says the same (78, nothing spooled) instead of retrying."""
+    d = tmpdir()
+    spool = os.path.join(d, "spool")
+    base = ("[remote]\nhost = 127.0.0.1\n%s\n[queue]\ndir = " + spool +
+            "\n[sender]\ndomain = x.test\n[log]\nsyslog = no\n")
+    cases = [
+        ("tls = starttls\ntls_ca_file = /nonexistent",
+         b":4: [remote] tls_ca_file: cannot read /nonexistent: "
+         b"No such file or directory"),
+        ("tls = starttls\ntls_client_cert = /nonexistent",
+         b":4: [remote] tls_client_cert: cannot read /nonexistent: "
+         b"No such file or directory"),
+        ("tls = implicit\ntls_ca_dir = /nonexistent",
+         b":4: [remote] tls_ca_dir: cannot read /nonexistent: "
+         b"No such file or directory"),
+        ("tls = starttls\ntls_ciphers = BOGUS",
+         b":4: [remote] tls_ciphers: no cipher match"),
+        ("port = abc",
+         b":3: [remote] port: \"abc\" is neither a port number nor a service "
+         b"name known to /etc/services"),
+    ]
+    for n, (keys, want) in enumerate(cases):
+        ini = write_ini(d, text=base % keys, name="c%d.ini" % n)
+        what = keys.split("\n")[-1]
+        r = run(["--check"], ini=ini)
+        check("--check, %s: exit 78, file:line" % what,
+              r.rc == 78 and stderr_line_ok(r) and
+              ini.encode() + want in r.err, r)
+        r = run(["a@y.test"], b"Subject: x\n\nbody\n", ini=ini)
+        queued = os.listdir(os.path.join(spool, "queue")) \
+            if os.path.isdir(os.path.join(spool, "queue")) else []
+        check("send, %s: exit 78 with the same line, nothing spooled" % what,
+              r.rc == 78 and stderr_line_ok(r) and
+              ini.encode() + want in r.err and not queued, (r, queued))
+
+
+def admin_without_relay():
+    """mailq and --remove work before [remote] host is filled in (the
+    example ini right after make install); --check still wants a host."""
+    d = tmpdir()
+    ini = write_ini(d, text="[delivery]\nmode = remote\n[remote]\nhost =\n"
+                    "[queue]\ndir = %s\n[log]\nsyslog = no\n"
+                    % os.path.join(d, "spool"))
+    r = run(["-bp"], ini=ini)
+    check("mailq without [remote] host: exit 0, Mail queue is empty",
+          r.rc == 0 and r.out == b"Mail queue is empty\n" and r.err == b"",
+          r)
+    r = run(["--remove", "0123456789abcdef"], ini=ini)
+    check("--remove without [remote] host: not a config error",
+          r.rc != 78 and b"host is required" not in r.err, r)
+    r = run(["--check"], ini=ini)
+    check("--check without [remote] host: exit 78, host is required",
+          r.rc == 78 and stderr_line_ok(r) and
+          b"[remote] host is required for mode = remote" in r.err, r)
+    r = run(["a@y.test"], b"Subject: x\n\nbody\n", ini=ini)
+    check("send without [remote] host: exit 78",
+          r.rc == 78 and stderr_line_ok(r), r)
+
+
 def setgid_drop():
     """A set-group-ID postern must not read a -C file with the group."""
     if os.geteuid() != 0:
@@ -165,6 +243,14 @@ def setgid_drop():
                        capture_output=True, env=env, timeout=20)
     check("setgid -C: a file the caller may read works",
           p.returncode == 0, p)
+    # -C gives the group up, but an ini anyone may write is refused all
+    # the same.
+    os.chmod(ini, 0o666)
+    p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                        "--clear-groups", binary, "-C", ini, "--check"],
+                       capture_output=True, env=env, timeout=20)
+    check("setgid -C: an ini writable by others is refused (78)",
+          p.returncode == 78 and b"(chmod o-w " in p.stderr, p)
 
 
 def v6_server(sock, got):
@@ -261,6 +347,9 @@ def main():
     serverinfo()
     log_lines()
     setgid_drop()
+    ini_trust()
+    check_finds_delivery_errors()
+    admin_without_relay()
     return done()
 
 

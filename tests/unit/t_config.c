@@ -682,12 +682,16 @@ test_tls(void)
 	    "implicit with a port loads");
 	T_STR(cfg.remote.hosts[0].port, "2465", "implicit: the port given");
 	config_free(&cfg);
-	T_OK(load("[remote]\nhost = a\ntls = STARTTLS\ntls_verify = no\n"
+	/* mode = local: [remote]'s files need not exist (cfg_ready). */
+	T_OK(load("[delivery]\nmode = local\n"
+		  "[remote]\nhost = a\ntls = STARTTLS\ntls_verify = no\n"
 		  "tls_ca_file = /etc/ca.pem\ntls_ca_dir = /etc/ssl/certs\n"
 		  "tls_min_version = 1.3\ntls_client_cert = /c.pem\n"
-		  "tls_client_key = /c.key\ntls_ciphers = TLS_AES_128_GCM_SHA256\n"
+		  "tls_client_key = /c.key\ntls_ciphers = "
+		  "TLS_AES_128_GCM_SHA256\n"
 		  "tls_session_cache = /var/cache/postern\n"
-		  "tls_pin = sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+		  "tls_pin = "
+		  "sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
 		  "[local]\ntls = implicit\n",
 		 &cfg, &e) == 0,
 	    "every tls key loads");
@@ -723,6 +727,193 @@ test_tls(void)
 	    "misspelt tls");
 }
 
+/* What every delivery would refuse is refused at load, with its line. */
+static void
+test_ready(void)
+{
+	struct config cfg;
+	struct err e;
+
+	want_err("[remote]\nhost = a\ntls = starttls\ntls_ca_file = "
+		 "/nonexistent\n",
+	    ":4: [remote] tls_ca_file: cannot read /nonexistent: No such "
+	    "file or directory",
+	    "missing CA file");
+	want_err("[remote]\nhost = a\ntls = implicit\ntls_ca_file = /tmp\n",
+	    ":4: [remote] tls_ca_file: cannot read /tmp: Is a directory",
+	    "CA file is a directory");
+	want_err("[remote]\nhost = a\ntls = starttls\ntls_ca_dir = "
+		 "/nonexistent\n",
+	    ":4: [remote] tls_ca_dir: cannot read /nonexistent: No such "
+	    "file or directory",
+	    "missing CA dir");
+	want_err("[remote]\nhost = a\ntls = starttls\ntls_ca_dir = "
+		 "/etc/passwd\n",
+	    ":4: [remote] tls_ca_dir: cannot read /etc/passwd: Not a "
+	    "directory",
+	    "CA dir is a file");
+	want_err("[remote]\nhost = a\ntls = starttls\n"
+		 "tls_client_cert = /nonexistent/c.pem\n",
+	    ":4: [remote] tls_client_cert: cannot read /nonexistent/c.pem: "
+	    "No such file or directory",
+	    "missing client cert");
+	want_err("[remote]\nhost = a\ntls = starttls\n"
+		 "tls_client_cert = /etc/passwd\ntls_client_key = "
+		 "/nonexistent\n",
+	    ":5: [remote] tls_client_key: cannot read /nonexistent: No such "
+	    "file or directory",
+	    "missing client key");
+	want_err("[remote]\nhost = a\ntls = starttls\ntls_ciphers = BOGUS\n",
+	    ":4: [remote] tls_ciphers: no cipher match", "bad cipher list");
+	want_err("[remote]\nhost = a\ntls = starttls\n"
+		 "tls_ciphers = TLS_BOGUS\n",
+	    ":4: [remote] tls_ciphers: no cipher match", "bad TLS 1.3 suite");
+	want_err("[remote]\nhost = a\n\nport = abc\n",
+	    ":4: [remote] port: \"abc\" is neither a port number nor a service "
+	    "name known to /etc/services",
+	    "unknown service as port");
+	want_err("[remote]\nhost = a, b:nosuchservice\n",
+	    ":2: [remote] host: \"nosuchservice\" is neither a port number nor "
+	    "a "
+	    "service name known to /etc/services",
+	    "unknown service in the host list");
+	want_err("[delivery]\nmode = local\n[local]\nport = nope\n",
+	    ":4: [local] port: \"nope\" is neither a port number nor a service "
+	    "name known to /etc/services",
+	    "unknown [local] port");
+
+	T_OK(load("[remote]\nhost = a:smtp\nport = submission\n"
+		  "tls = starttls\ntls_ca_file = /etc/passwd\n"
+		  "tls_ca_dir = /etc\ntls_ciphers = "
+		  "ECDHE-RSA-AES128-GCM-SHA256:"
+		  "TLS_AES_128_GCM_SHA256\n",
+		 &cfg, &e) == 0,
+	    "service names, readable TLS files, a good cipher list load");
+	config_free(&cfg);
+	/* Not used, so not refused: tls = off, or the other server. */
+	T_OK(load("[remote]\nhost = a\ntls = off\ntls_ca_file = /nonexistent\n"
+		  "tls_ciphers = BOGUS\n",
+		 &cfg, &e) == 0,
+	    "tls = off: the TLS files are not opened");
+	config_free(&cfg);
+	T_OK(load("[delivery]\nmode = local\n[remote]\nport = abc\n"
+		  "tls = starttls\ntls_client_cert = /nonexistent\n",
+		 &cfg, &e) == 0,
+	    "mode = local: [remote] is not checked");
+	config_free(&cfg);
+
+	/* The spool's modes need no relay. */
+	err_clear(&e);
+	T_OK(config_load_admin(write_tmp("[queue]\ndir = /q\n"), &cfg, &e) == 0,
+	    "admin load: no [remote] host needed");
+	T_STR(cfg.queue_dir, "/q", "admin load: the settings are read");
+	config_free(&cfg);
+	T_OK(config_load(ini_path, &cfg, &e) == -1 && e.class == ERR_CONFIG &&
+		strstr(e.text, "[remote] host is required") != NULL,
+	    "the same file: config_load still wants the host");
+	unlink(ini_path);
+	err_clear(&e);
+	T_OK(config_load_admin(write_tmp("[remote]\ntls = implicit\n"
+					 "tls_ca_file = /nonexistent\n"
+					 "port = abc\n"),
+		 &cfg, &e) == 0,
+	    "admin load: TLS files and port not checked");
+	config_free(&cfg);
+	unlink(ini_path);
+	err_clear(&e);
+	T_OK(config_load_admin(write_tmp("[remote]\nprot = 25\n"), &cfg, &e) ==
+		    -1 &&
+		strstr(e.text, ":2: unknown key \"prot\"") != NULL,
+	    "admin load: a bad key is still an error");
+	unlink(ini_path);
+}
+
+/* Load text from a file with mode (and owner uid, unless -1). */
+static int
+load_owned(const char *text, mode_t mode, long uid, struct config *cfg,
+    struct err *e)
+{
+	int rc;
+
+	write_tmp(text);
+	if (chmod(ini_path, mode) == -1 ||
+	    (uid >= 0 && chown(ini_path, (uid_t)uid, (gid_t)-1) == -1)) {
+		perror(ini_path);
+		exit(1);
+	}
+	err_clear(e);
+	rc = config_load(ini_path, cfg, e);
+	unlink(ini_path);
+	return rc;
+}
+
+/* load_owned() must fail with ERR_CONFIG: "PATH what (fix PATH)". */
+static void
+want_owner_err(const char *text, mode_t mode, const char *what, const char *fix,
+    const char *name)
+{
+	struct config cfg;
+	struct err e;
+	char want[512];
+
+	T_OK(load_owned(text, mode, -1, &cfg, &e) == -1 &&
+		e.class == ERR_CONFIG,
+	    name);
+	snprintf(want, sizeof(want), "%s %s (%s %s)", ini_path, what, fix,
+	    ini_path);
+	T_STR(e.text, want, name);
+}
+
+/* Who may change the ini: nobody but its owner; set-group-ID, root. */
+static void
+test_owner(void)
+{
+	static const char ini[] = "[remote]\nhost = a\n";
+	struct config cfg;
+	struct err e;
+	long other = geteuid() == 0 ? 65534 : -1; /* a file not root's */
+
+	want_owner_err(ini, 0666, "is writable by others", "chmod o-w",
+	    "0666 without a secret: chmod o-w");
+	want_owner_err(ini, 0602, "is writable by others", "chmod o-w",
+	    "0602: chmod o-w");
+	T_OK(load_owned(ini, 0664, -1, &cfg, &e) == 0, "0664 loads");
+	config_free(&cfg);
+	T_OK(load_owned(ini, 0644, other, &cfg, &e) == 0,
+	    "not set-group-ID: any owner");
+	config_free(&cfg);
+
+	config_set_privileged(1);
+	if (geteuid() == 0) {
+		T_OK(load_owned(ini, 0644, -1, &cfg, &e) == 0,
+		    "set-group-ID: root's 0644 loads");
+		config_free(&cfg);
+		T_OK(load_owned(ini, 0640, -1, &cfg, &e) == 0,
+		    "set-group-ID: root's 0640 loads");
+		config_free(&cfg);
+		want_owner_err(ini, 0664,
+		    "is writable by its group and postern runs set-group-ID",
+		    "chmod g-w", "set-group-ID: g+w refused");
+		want_owner_err(ini, 0666,
+		    "is writable by its group and others and postern runs "
+		    "set-group-ID",
+		    "chmod go-w", "set-group-ID: go+w refused");
+		want_owner_err(ini, 0602, "is writable by others", "chmod o-w",
+		    "set-group-ID: o+w refused");
+	}
+	T_OK(load_owned(ini, 0600, other, &cfg, &e) == -1 &&
+		e.class == ERR_CONFIG &&
+		strstr(e.text,
+		    ", not root, and postern runs set-group-ID "
+		    "(chown root ") != NULL,
+	    "set-group-ID: an ini not owned by root is refused");
+	config_set_privileged(0);
+	T_OK(load_owned(ini, 0664, other, &cfg, &e) == 0,
+	    "forced off: group-writable and not root's loads");
+	config_free(&cfg);
+	config_set_privileged(-1);
+}
+
 int
 main(void)
 {
@@ -742,6 +933,8 @@ main(void)
 	test_syntax_details();
 	test_print();
 	test_tls();
+	test_ready();
+	test_owner();
 	test_queue();
 	test_domain();
 	unlink(mailname);
