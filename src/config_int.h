@@ -29,6 +29,7 @@ enum cfg_type {
 };
 
 #define CFG_SECRET 0x01 /* masked by --check, never in errors */
+#define CFG_NONEMPTY 0x02 /* "" is an error, not "unset" */
 
 struct cfg_key {
 	const char *section;

@@ -103,7 +103,7 @@ static const struct cfg_key cfg_keys[] = {
 	    0, 0, NULL, 0 },
 
 	{ "queue", "dir", CFG_PATH, offsetof(struct config, queue_dir),
-	    CONFIG_QUEUE_DIR, 0, 0, NULL, 0 },
+	    CONFIG_QUEUE_DIR, 0, 0, NULL, CFG_NONEMPTY },
 	{ "queue", "mode", CFG_ENUM, offsetof(struct config, queue_mode),
 	    "fallback", 0, 0, cfg_queue_names, 0 },
 	{ "queue", "max_age", CFG_DURATION,

@@ -358,6 +358,8 @@ cfg_set_text(const struct cfg_key *k, char **field, const char *v, char *why,
 			return cfg_why(why, whysz, "%s", strerror(errno));
 	} else if (k->type == CFG_PORT) {
 		return cfg_why(why, whysz, "a port is required");
+	} else if (k->flags & CFG_NONEMPTY) {
+		return cfg_why(why, whysz, "must not be empty");
 	}
 	if (*field != NULL && (k->flags & CFG_SECRET))
 		explicit_bzero(*field, strlen(*field));

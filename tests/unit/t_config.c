@@ -292,6 +292,8 @@ test_errors(void)
 	    ":2: [remote] port: \"65536\" is not a port (1-65535 or a service "
 	    "name)",
 	    "port out of range");
+	want_err("[queue]\ndir =\n", ":2: [queue] dir: must not be empty",
+	    "empty queue dir (it would have no default)");
 	want_err("[remote]\nport =\n", ":2: [remote] port: a port is required",
 	    "empty port");
 	want_err("[remote]\nhelo = bad name\n",
