@@ -3,7 +3,7 @@
 
 include config.mk
 
-LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/config_keys.o src/config_set.o src/conn.o \
+LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/config_keys.o src/config_print.o src/config_set.o src/conn.o \
 	src/deliver.o src/err.o src/fdio.o src/log.o src/msg.o src/msg_addr.o \
 	src/msg_body.o src/msg_hdr.o src/msg_in.o src/server.o src/server_cmd.o \
 	src/smtp.o src/smtp_reply.o src/smtp_tx.o src/tls.o \
@@ -12,7 +12,7 @@ LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/config_keys.o src/confi
 	src/auth.o src/base64.o src/md4.o src/ntlm.o src/ntlm_crypto.o \
 	src/cred.o src/smtp_auth.o
 OBJ = src/main.o $(LIBOBJ)
-LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_keys.c src/config_set.c src/conn.c \
+LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_keys.c src/config_print.c src/config_set.c src/conn.c \
 	src/deliver.c src/err.c src/fdio.c src/log.c src/msg.c src/msg_addr.c \
 	src/msg_body.c src/msg_hdr.c src/msg_in.c src/server.c src/server_cmd.c \
 	src/smtp.c src/smtp_reply.c src/smtp_tx.c src/tls.c \
