@@ -50,6 +50,7 @@ struct cfg_ctx {
 	int nsecret; /* secrets set from the file */
 	struct stat st; /* of the open file: no race with a rename */
 	char raw[CONFIG_LINE_MAX]; /* the line as read, wiped at the end */
+	char io[BUFSIZ]; /* stdio's buffer for the file, wiped likewise */
 };
 
 /* Record the first error at the current line; later ones are noise. */
@@ -587,6 +588,14 @@ cfg_parse(struct cfg_ctx *c, struct err *e)
 	return 0;
 }
 
+static void
+cfg_close(struct cfg_ctx *c)
+{
+	fclose(c->fp);
+	explicit_bzero(c->raw, sizeof(c->raw));
+	explicit_bzero(c->io, sizeof(c->io));
+}
+
 /* ready: also what only a delivery needs (cfg_ready). */
 static int
 cfg_load(const char *path, int ready, struct config *cfg, struct err *e)
@@ -606,6 +615,8 @@ cfg_load(const char *path, int ready, struct config *cfg, struct err *e)
 		config_free(cfg);
 		return -1;
 	}
+	/* Our buffer, not one stdio frees unwiped: it holds the password. */
+	setvbuf(c.fp, c.io, _IOFBF, sizeof(c.io));
 	c.cfg = cfg;
 	c.err = e;
 	/* cfg_check trusts the file before cfg_ready opens what it names. */
@@ -614,13 +625,11 @@ cfg_load(const char *path, int ready, struct config *cfg, struct err *e)
 	    cfg_tls(&c, "remote", &cfg->remote, e) == -1 ||
 	    cfg_finish(cfg, e) == -1 || cfg_check(&c, e) == -1 ||
 	    (ready && cfg_ready(&c, e) == -1)) {
-		explicit_bzero(c.raw, sizeof(c.raw));
-		fclose(c.fp);
+		cfg_close(&c);
 		config_free(cfg);
 		return -1;
 	}
-	explicit_bzero(c.raw, sizeof(c.raw));
-	fclose(c.fp);
+	cfg_close(&c);
 	return 0;
 }
 
