@@ -90,13 +90,21 @@ check: deps postern $(UNIT)
 
 # The whole suite built with ASan and UBSan, in its own directory.
 ASAN = build/asan
+# Each source is compiled once (two at a time), then linked into the
+# program and every unit test.
 check-asan: deps
-	mkdir -p $(ASAN)/tests/unit
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $(ASAN)/postern \
-	    src/main.c $(LIBSRC) $(LIBS)
+	mkdir -p $(ASAN)/src $(ASAN)/tests/unit
+	for s in src/main.c $(LIBSRC); do echo $$s; done | \
+	    xargs -P 2 -I{} sh -c '$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) \
+	    -c -o $(ASAN)/$$(dirname {})/$$(basename {} .c).o {}' || exit 1
+	rm -f $(ASAN)/libpostern.a
+	ar rcs $(ASAN)/libpostern.a $$(for s in $(LIBSRC); do \
+	    echo $(ASAN)/src/$$(basename $$s .c).o; done)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $(ASAN)/postern $(ASAN)/src/main.o \
+	    $(ASAN)/libpostern.a $(LIBS)
 	for t in $(UNIT); do \
 	    $(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $(ASAN)/$$t \
-	    $$t.c $(LIBSRC) $(LIBS) || exit 1; done
+	    $$t.c $(ASAN)/libpostern.a $(LIBS) || exit 1; done
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    sh tests/run $(ASAN)
