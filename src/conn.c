@@ -23,6 +23,7 @@
 
 #include "postern/conn.h"
 #include "postern/err.h"
+#include "postern/fdio.h"
 #include "postern/tls.h"
 
 struct conn {
@@ -71,42 +72,6 @@ plain_write(void *ctx, int fd, const void *p, size_t n, struct err *err)
 
 static const struct conn_io plain_io = { plain_read, plain_write, NULL, NULL };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * poll() fd for events until deadline (monotonic ms).  Returns 1 when
- * ready, 0 on timeout, -1 on error (errno set).
- */
-static int
-wait_fd(int fd, short events, long long deadline)
-{
-	struct pollfd pfd;
-	long long left;
-	int r;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left < 0)
-			left = 0;
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, (int)left);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return -1;
-		return r > 0 ? 1 : 0;
-	}
-}
-
 /*
  * Before waiting for a reply: acknowledge what arrived at once instead of
  * delaying the ACK.  A server that writes a reply in two small segments
@@ -137,7 +102,7 @@ conn_wait_until(struct conn *c, int want, long long deadline, const char *what,
 
 	if (ev == POLLIN)
 		conn_ack_now(c->fd);
-	if ((r = wait_fd(c->fd, ev, deadline)) == 1)
+	if ((r = fdio_wait(c->fd, ev, deadline)) == 1)
 		return 0;
 	if (r == -1)
 		return err_sys(err, ERR_TEMP, "poll on %s", c->peer);
@@ -148,7 +113,7 @@ conn_wait_until(struct conn *c, int want, long long deadline, const char *what,
 int
 conn_wait(struct conn *c, int want, struct err *err)
 {
-	return conn_wait_until(c, want, now_ms() + c->timeout * 1000LL,
+	return conn_wait_until(c, want, fdio_now_ms() + c->timeout * 1000LL,
 	    "waiting for the TLS handshake with", err);
 }
 
@@ -171,7 +136,7 @@ connect_one(const struct addrinfo *ai, int timeout, int *fdp, int *cause)
 		*cause = errno;
 		goto fail;
 	}
-	switch (wait_fd(fd, POLLOUT, now_ms() + timeout * 1000LL)) {
+	switch (fdio_wait(fd, POLLOUT, fdio_now_ms() + timeout * 1000LL)) {
 	case 0:
 		*cause = ETIMEDOUT;
 		goto fail;
@@ -273,7 +238,7 @@ conn_cause(struct conn *c, struct err *err, const char *verb)
 int
 conn_flush(struct conn *c, struct err *err)
 {
-	long long deadline = now_ms() + c->timeout * 1000LL;
+	long long deadline = fdio_now_ms() + c->timeout * 1000LL;
 	size_t off = 0;
 	ssize_t r;
 
@@ -283,7 +248,7 @@ conn_flush(struct conn *c, struct err *err)
 		if (r > 0) {
 			off += (size_t)r;
 			/* the timeout bounds a wait without progress */
-			deadline = now_ms() + c->timeout * 1000LL;
+			deadline = fdio_now_ms() + c->timeout * 1000LL;
 			continue;
 		}
 		if (r == CONN_IO_WANT_READ || r == CONN_IO_WANT_WRITE) {
@@ -362,7 +327,7 @@ conn_getline(struct conn *c, char *line, size_t cap, size_t *len,
     struct err *err)
 {
 	/* One deadline per line: a server trickling bytes cannot stall us. */
-	long long deadline = now_ms() + c->timeout * 1000LL;
+	long long deadline = fdio_now_ms() + c->timeout * 1000LL;
 	char *nl;
 	size_t n;
 

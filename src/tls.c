@@ -31,6 +31,7 @@
 #include <openssl/x509v3.h>
 
 #include "postern/err.h"
+#include "postern/fdio.h"
 #include "postern/tls.h"
 #include "tls_int.h"
 
@@ -57,33 +58,6 @@ struct tls {
 	char vwhy[640]; /* ... in words (sized so nothing is cut) */
 	char host[TLS_HOSTMAX]; /* for messages; "" if none */
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* poll() for want until deadline: 1 ready, 0 timeout, -1 error. */
-static int
-wait_fd(int fd, int want, long long deadline)
-{
-	struct pollfd pfd;
-	long long left;
-	int r;
-
-	do {
-		left = deadline - now_ms();
-		pfd.fd = fd;
-		pfd.events = want == TLS_WANT_WRITE ? POLLOUT : POLLIN;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, left < 0 ? 0 : (int)left);
-	} while (r == -1 && errno == EINTR);
-	return r > 0 ? 1 : r;
-}
 
 /* The most useful OpenSSL error text (the last queued), or dflt. */
 static const char *
@@ -518,7 +492,7 @@ handshake_error(struct tls *t, int r, int e, struct err *err)
 static int
 handshake(struct tls *t, struct err *err)
 {
-	long long deadline = now_ms() + t->timeout * 1000LL;
+	long long deadline = fdio_now_ms() + t->timeout * 1000LL;
 	int r, e, w;
 
 	for (;;) {
@@ -529,9 +503,8 @@ handshake(struct tls *t, struct err *err)
 		e = SSL_get_error(t->ssl, r);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
 			return handshake_error(t, r, e, err);
-		w = wait_fd(t->fd,
-		    e == SSL_ERROR_WANT_READ ? TLS_WANT_READ : TLS_WANT_WRITE,
-		    deadline);
+		w = fdio_wait(t->fd,
+		    e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
 		if (w == 0)
 			return err_set(err, ERR_TEMP,
 			    "TLS handshake with %s failed: timeout after %d s",
@@ -713,7 +686,8 @@ tls_io_close(void *ctx)
 static int
 tls_wait(struct tls *t, ssize_t want, const char *what, struct err *err)
 {
-	int w = wait_fd(t->fd, (int)want, now_ms() + t->timeout * 1000LL);
+	int w = fdio_wait(t->fd, want == TLS_WANT_WRITE ? POLLOUT : POLLIN,
+	    fdio_now_ms() + t->timeout * 1000LL);
 
 	if (w == 1)
 		return 0;

@@ -1,7 +1,7 @@
 /*
- * fdio.h: whole writes to local files (the body file, the spool).  Peers
- * go through conn.h, which bounds every wait; local files need no
- * timeout, only a loop over short writes and EINTR.
+ * fdio.h: small file-descriptor helpers: whole writes to local files (the
+ * body file, the spool), and the bounded wait that conn.c and tls.c use
+ * for every read and write on a peer.
  */
 #ifndef POSTERN_FDIO_H
 #define POSTERN_FDIO_H
@@ -10,5 +10,12 @@
 
 /* Write all n bytes; 0, or -1 with errno. */
 int fdio_write_all(int fd, const void *p, size_t n);
+/* Milliseconds on the monotonic clock, for deadlines. */
+long long fdio_now_ms(void);
+/*
+ * poll() fd for events (POLLIN or POLLOUT) until deadline (fdio_now_ms()
+ * time).  1 when ready, 0 at the deadline, -1 on error (errno set).
+ */
+int fdio_wait(int fd, short events, long long deadline);
 
 #endif
