@@ -454,6 +454,7 @@ deliver_msg(const struct cli *cli, const struct config *cfg, struct msg *m,
 	rc = transmit(cli, cfg, &a, m, e);
 	if (rc == 0 && a.later.n > 0) {
 		/* Partial delivery: the 4xx recipients wait in the spool. */
+		err_clear(&why);
 		err_set(&why, ERR_TEMP, "%zu recipient%s deferred", a.later.n,
 		    a.later.n == 1 ? "" : "s");
 		if (spool_it(cli, cfg, &a, m, &a.later, &why, e) == -1) {

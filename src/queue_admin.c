@@ -39,12 +39,17 @@ first_attempt(struct spool *sp, const struct config *cfg,
 	env->error = (char *)why->text;
 	for (i = 0; i < env->nrcpts; i++) {
 		env->rcpts[i].state = SPOOL_PENDING;
-		env->rcpts[i].code = why->code;
+		env->rcpts[i].code = why->code >= 200 && why->code <= 599
+		    ? why->code
+		    : 0;
+		env->rcpts[i].text = (char *)why->text;
 	}
 	err_clear(&se);
 	if (spool_save_state(sp, env, 0, &se) == -1)
 		log_msg(LOG_WARNING, "id=%s %s", env->id, se.text);
 	env->error = NULL;
+	for (i = 0; i < env->nrcpts; i++)
+		env->rcpts[i].text = NULL; /* why's, not ours to free */
 }
 
 int

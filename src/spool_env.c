@@ -113,8 +113,9 @@ spool_state_format(const struct spool_env *env, struct buf *b)
 	r = r ? r : add_kv(b, "error", env->error);
 	for (i = 0; r == 0 && i < env->nrcpts; i++) {
 		rc = &env->rcpts[i];
+		/* The parser takes 0..999: never write what it would refuse. */
 		r = buf_printf(b, "rcpt %zu %s %d", i, rstates[rc->state],
-		    rc->code);
+		    rc->code >= 0 && rc->code <= 999 ? rc->code : 0);
 		r = r ? r : add_kv(b, "", rc->text);
 		r = r ? r : (rc->text ? 0 : buf_adds(b, "\n"));
 	}

@@ -780,8 +780,43 @@ def lost_after_dot():
           b"may deliver the message twice" in log_text(d), log_text(d))
 
 
+def partial_fallback_spooled():
+    """partial_delivery in fallback mode: the 4xx recipient waits in the
+    spool with a readable state and gets the message on the next run."""
+    srv = FakeSMTP(rcpt={"later@x.test": "451 4.2.0 try later"}).start()
+    port = srv.port
+    try:
+        ini, d, _, spool = setup(port=port, extra={"delivery": {
+            "partial_delivery": "yes"}})
+        r = run(["-i", "-f", "a@x.test", "later@x.test", "now@x.test"],
+                msg("partial fallback"), ini=ini)
+        srv.wait_closed(5)
+        first = [m.rcpts for m in srv.messages()]
+    finally:
+        srv.stop()
+    check("partial fallback: exit 0, quiet", quiet_success(r), r)
+    check_eq("partial fallback: the accepted recipient has it", first,
+             [["now@x.test"]])
+    lq = mailq(ini)
+    check("partial fallback: mailq shows the deferred recipient and why",
+          b"corrupt" not in lq.out and b"pending <later@x.test>" in lq.out
+          and b"1 recipient deferred" in lq.out, lq)
+    srv = FakeSMTP().start(port)
+    try:
+        q = run(["-q"], ini=ini)
+        srv.wait_closed(5)
+        later = [m.rcpts for m in srv.messages()]
+    finally:
+        srv.stop()
+    check("partial fallback: -q delivers to the deferred one only",
+          q.rc == 0 and later == [["later@x.test"]] and
+          files(spool, "queue") == [] and files(spool, "failed") == [],
+          (q, later, files(spool, "failed")))
+
+
 def main():
     require_postern()
+    partial_fallback_spooled()
     lost_after_dot()
     partial_unspoolable()
     server_refuses_sessions()
