@@ -284,6 +284,7 @@ srv_deliver(struct srv *s, int fd)
 	struct msg_opts mo;
 	struct msg m;
 	struct cli c = *s->cli;
+	struct config cfg;
 	struct err e;
 
 	err_clear(&e);
@@ -307,7 +308,15 @@ srv_deliver(struct srv *s, int fd)
 		srv_failed(s, &e);
 		return;
 	}
-	if (deliver_msg(&c, s->cfg, &m, s->rcpts, s->nrcpts, &e) == 0)
+	/*
+	 * All or nothing, whatever partial_delivery says: the client can
+	 * only be told per transaction, and a 250 for a message some
+	 * recipients never get would be a promise nobody keeps (RFC 5321
+	 * section 6.1 would want a bounce).
+	 */
+	cfg = *s->cfg;
+	cfg.partial_delivery = 0;
+	if (deliver_msg(&c, &cfg, &m, s->rcpts, s->nrcpts, &e) == 0)
 		srv_reply(s, "250 2.0.0 Ok: %s", m.msgid ? m.msgid : "sent");
 	else
 		srv_failed(s, &e);
