@@ -288,6 +288,10 @@ conclude(struct qrun *q, struct spool_env *env, int fd)
 		why = "no bounce for a bounce";
 	else if (env->sender[0] == '\0')
 		why = "no bounce for a null sender";
+	else if (env->notify != NULL && strcasestr(env->notify, "FAILURE") ==
+		NULL)
+		/* RFC 3461: NEVER, or only SUCCESS/DELAY: no failure DSN. */
+		why = "no bounce: the sender asked for none (NOTIFY)";
 	else if (!q->cfg->queue_bounce)
 		why = "bounce = no";
 	if (why == NULL &&

@@ -332,6 +332,24 @@ def expiry():
           files(spool, "queue") == [], f)
     check("null sender: the log says so",
           b"no bounce for a null sender" in log_text(d), log_text(d))
+
+    # NOTIFY=NEVER (RFC 3461): the sender asked for no DSN at all; a
+    # NOTIFY without FAILURE likewise gets no failure bounce.
+    for notify in ("never", "success,delay"):
+        ini, d, port, spool = setup()
+        run(["-i", "-N", notify, "-f", "a@x.test", "b@x.test"],
+            msg("notify " + notify), ini=ini)
+        srv = FakeSMTP(rcpt="550 5.1.1 gone").start(port)
+        try:
+            run(["-q"], ini=ini)
+            srv.wait_closed(10)
+            sent = [t for t in srv.messages() if t.mail == ""]
+        finally:
+            srv.stop()
+        check_eq("NOTIFY=%s: no bounce" % notify, sent, [])
+        check("NOTIFY=%s: kept in failed/, the log says why" % notify,
+              len(files(spool, "failed")) == 2 and
+              b"asked for none (NOTIFY)" in log_text(d), log_text(d))
     check("mailq mentions failed/", b"given up on" in mailq(ini).out,
           mailq(ini).out)
 
