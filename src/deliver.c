@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -500,9 +501,12 @@ deliver_kick(const struct cli *cli, const struct config *cfg)
 		    strerror(errno));
 		return;
 	}
-	/* The caller exits next: the child is left to init, which reaps it. */
-	if (pid > 0)
+	/* The caller exits next, and the child is left to init; a -bs
+	 * session goes on and reaps it later (deliver_reap). */
+	if (pid > 0) {
+		kick.n = 0;
 		return;
+	}
 	(void)setsid();
 	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
 		(void)dup2(fd, STDIN_FILENO);
@@ -516,6 +520,13 @@ deliver_kick(const struct cli *cli, const struct config *cfg)
 		kick.n, &e) == -1)
 		log_msg(LOG_ERR, "queue run: %s", e.text);
 	_exit(0);
+}
+
+void
+deliver_reap(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 }
 
 int

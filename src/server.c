@@ -316,10 +316,15 @@ srv_deliver(struct srv *s, int fd)
 	 */
 	cfg = *s->cfg;
 	cfg.partial_delivery = 0;
-	if (deliver_msg(&c, &cfg, &m, s->rcpts, s->nrcpts, &e) == 0)
+	deliver_reap();
+	if (deliver_msg(&c, &cfg, &m, s->rcpts, s->nrcpts, &e) == 0) {
 		srv_reply(s, "250 2.0.0 Ok: %s", m.msgid ? m.msgid : "sent");
-	else
+		/* Mode always: deliver now, not when the session ends (a
+		 * framework's worker may keep it open for hours). */
+		deliver_kick(s->cli, s->cfg);
+	} else {
 		srv_failed(s, &e);
+	}
 	msg_free(&m);
 }
 

@@ -23,25 +23,27 @@ struct smtp_opts;
  * written); always commits without trying (73 when it cannot) and
  * leaves the delivery to deliver_kick(); never returns the failure.
  */
-int	 deliver_msg(const struct cli *, const struct config *, struct msg *,
-	    char **rcpts, size_t nrcpts, struct err *);
+int deliver_msg(const struct cli *, const struct config *, struct msg *,
+    char **rcpts, size_t nrcpts, struct err *);
 /* Read the message from fd and deliver it. */
-int	 deliver_submit(const struct cli *, const struct config *, int fd,
-	    struct err *);
+int deliver_submit(const struct cli *, const struct config *, int fd,
+    struct err *);
 /*
  * Mode always: start the detached child that delivers what this process
- * committed.  Call once, when the caller has its answer.
+ * committed.  Call when the caller has its answer: at the end of a
+ * submission, after each transaction of a -bs session.
  */
-void	 deliver_kick(const struct cli *, const struct config *);
+void deliver_kick(const struct cli *, const struct config *);
+/* Reap the delivery children a long -bs session has started. */
+void deliver_reap(void);
 /* The SMTP options for the configured server (fqdn: room for EHLO). */
-void	 deliver_smtp_opts(const struct cli *, const struct config *,
-	    struct smtp_opts *, char *fqdn, size_t fqdnsz);
+void deliver_smtp_opts(const struct cli *, const struct config *,
+    struct smtp_opts *, char *fqdn, size_t fqdnsz);
 /* The directory for temporary message files. */
 const char *deliver_tmpdir(void);
 /* The caller's login name, for user@domain. */
 const char *deliver_caller(void);
 /* --serverinfo for the configured server. */
-int	 deliver_serverinfo(const struct cli *, const struct config *,
-	    struct err *);
+int deliver_serverinfo(const struct cli *, const struct config *, struct err *);
 
 #endif

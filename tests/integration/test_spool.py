@@ -197,6 +197,32 @@ def always():
         check_eq("-bs, mode %s: committed" % mode,
                  len(files(spool, "queue")), 1)
 
+    # -bs in mode always with the upstream up: each transaction is
+    # delivered at once, not when the client finally quits.
+    srv = FakeSMTP().start()
+    try:
+        ini, d, port, spool = setup({"mode": "always"}, port=srv.port)
+        p = subprocess.Popen([postern_path(), "-C", ini, "-bs"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=base_env())
+        p.stdin.write(crlf("EHLO c.test\nMAIL FROM:<a@x.test>\n"
+                           "RCPT TO:<b@x.test>\nDATA\nSubject: now\n\n"
+                           "hi\n.\n"))
+        p.stdin.flush()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not srv.messages():
+            time.sleep(0.1)
+        n_open = len(srv.messages())
+        p.stdin.write(b"QUIT\r\n")
+        p.stdin.close()
+        p.wait(20)
+        p.stdout.close()
+        p.stderr.close()
+    finally:
+        srv.stop()
+    check_eq("-bs, mode always: delivered while the session is still open",
+             n_open, 1)
+
 
 # -- several runners, one connection ----------------------------------------
 
