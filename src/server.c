@@ -192,6 +192,8 @@ srv_data_copy(struct srv *s, int fd, int *werr)
 	size_t n;
 	char *nl;
 	int bol = 1, rc = -1;
+	int after_crlf = 1; /* the last line ended in CR LF (or none yet) */
+	int last_cr = 0; /* the last byte copied was a CR */
 
 	buf_init(&w, SRV_OBUF);
 	for (;;) {
@@ -202,11 +204,17 @@ srv_data_copy(struct srv *s, int fd, int *werr)
 			if (srv_fill(s) <= 0)
 				goto out;
 		}
+		/*
+		 * Only CR LF . CR LF ends the data (RFC 5321 4.1.1.4): a dot
+		 * line after a bare LF, or ending in one, is data, so that no
+		 * second message can be smuggled past an upstream that reads
+		 * the end differently.  Any leading dot is stuffing.
+		 */
 		if (bol && s->ibuf[s->ipos] == '.') {
-			if (s->ibuf[s->ipos + 1] == '\n' ||
-			    (s->ibuf[s->ipos + 1] == '\r' &&
-				s->ibuf[s->ipos + 2] == '\n')) {
-				s->ipos += s->ibuf[s->ipos + 1] == '\n' ? 2 : 3;
+			if (after_crlf && s->ilen - s->ipos >= 3 &&
+			    s->ibuf[s->ipos + 1] == '\r' &&
+			    s->ibuf[s->ipos + 2] == '\n') {
+				s->ipos += 3;
 				rc = 0;
 				goto out;
 			}
@@ -215,6 +223,11 @@ srv_data_copy(struct srv *s, int fd, int *werr)
 		nl = memchr(s->ibuf + s->ipos, '\n', s->ilen - s->ipos);
 		n = nl ? (size_t)(nl - (s->ibuf + s->ipos)) + 1
 		       : s->ilen - s->ipos;
+		if (nl != NULL)
+			after_crlf = n >= 2 ? s->ibuf[s->ipos + n - 2] == '\r'
+					    : last_cr;
+		if (n > 0)
+			last_cr = s->ibuf[s->ipos + n - 1] == '\r';
 		if (w.len + n > w.max && !*werr) {
 			if (fdio_write_all(fd, w.data, w.len) == -1)
 				*werr = 1;

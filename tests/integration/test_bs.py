@@ -354,8 +354,38 @@ def partial_ignored():
     check_eq("bs partial_delivery: nothing on stderr", (rc, s.err), (0, b""))
 
 
+def smuggling():
+    """Only CRLF.CRLF ends DATA: a bare-LF dot line is data, so a second
+    message cannot be smuggled in (RFC 5321 4.1.1.4, CVE-2023-51766
+    class)."""
+    srv = FakeSMTP().start()
+    try:
+        ini, _ = ini_for(srv.port)
+        s = Session(ini)
+        s.reply()
+        s.cmd("EHLO a")
+        s.cmd("MAIL FROM:<app@x.test>")
+        s.cmd("RCPT TO:<a@y.test>")
+        s.cmd("DATA")
+        s.send(b"Subject: one\r\n\r\nbody\n.\nMAIL FROM:<evil@x.test>"
+               b"\r\n.\r\n")
+        code = s.reply()[0]
+        quit_code = s.cmd("QUIT")[0]
+        s.close()
+        srv.wait_closed(5)
+        msgs = srv.messages()
+    finally:
+        srv.stop()
+    check("bs smuggling: one transaction, 250, then QUIT 221",
+          code == 250 and quit_code == 221 and len(msgs) == 1, msgs)
+    check("bs smuggling: the would-be command stayed in the body",
+          msgs and msgs[0].data.endswith(
+              b"body\r\n\r\nMAIL FROM:<evil@x.test>\r\n"), msgs)
+
+
 def main():
     require_postern()
+    smuggling()
     partial_ignored()
     bounds()
     symfony_session()
