@@ -66,6 +66,41 @@ trimmed(const struct msg_hdr *h)
 	return strndup(v, n);
 }
 
+/*
+ * A message that carries a Resent- block is being resent: RFC 5322 3.6.6
+ * wants Resent-Date and Resent-From in the block (and Resent-Message-ID
+ * is customary), as Postfix's sendmail adds them.
+ */
+static int
+add_resent(struct msg *m, struct msg_hdrs *hs, const struct msg_opts *o)
+{
+	struct buf b;
+	size_t i;
+	int any = 0, r = 0;
+
+	for (i = 0; i < hs->n && !any; i++) /* removed fields are NULL */
+		any = hs->v[i].text != NULL && hs->v[i].namelen > 7 &&
+		    strncasecmp(hs->v[i].text, "Resent-", 7) == 0;
+	if (!any)
+		return 0;
+	buf_init(&b, 4096);
+	if (msg_hdrs_find(hs, "Resent-Date") == NULL)
+		r = msg_hdr_date(&b) == -1 ||
+		    msg_hdrs_add(hs, "Resent-Date", b.data, b.len) == -1;
+	buf_reset(&b);
+	if (r == 0 && msg_hdrs_find(hs, "Resent-From") == NULL &&
+	    m->sender[0] != '\0')
+		r = buf_adds(&b, m->sender) == -1 ||
+		    msg_hdrs_add(hs, "Resent-From", b.data, b.len) == -1;
+	buf_reset(&b);
+	if (r == 0 && msg_hdrs_find(hs, "Resent-Message-ID") == NULL)
+		r = msg_hdr_msgid(&b, o->cfg->domain ? o->cfg->domain
+						     : "localhost") == -1 ||
+		    msg_hdrs_add(hs, "Resent-Message-ID", b.data, b.len) == -1;
+	buf_free(&b);
+	return r ? -1 : 0;
+}
+
 /* Date and Message-ID when missing (not under -G); msg->msgid. */
 static int
 add_generated(struct msg *m, struct msg_hdrs *hs, const struct msg_opts *o,
@@ -92,6 +127,8 @@ add_generated(struct msg *m, struct msg_hdrs *hs, const struct msg_opts *o,
 	buf_free(&b);
 	if (r != 0 || m->msgid == NULL)
 		return err_sys(e, ERR_OS, "cannot add Date or Message-ID");
+	if (!o->relay && add_resent(m, hs, o) == -1)
+		return err_sys(e, ERR_OS, "cannot add the Resent- fields");
 	return 0;
 }
 

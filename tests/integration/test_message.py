@@ -212,6 +212,22 @@ def recipients():
     check("-t with Resent-*: Resent-Bcc removed",
           t is not None and b"resent-bcc" not in t.data.lower(),
           t and t.data)
+    check("-t with Resent-*: Resent-Date and Resent-Message-ID added, "
+          "the given Resent-From kept (RFC 5322 3.6.6)",
+          t is not None and b"\r\nResent-Date: " in t.data and
+          b"\r\nResent-Message-ID: <" in t.data and
+          t.data.count(b"Resent-From:") == 1, t and t.data)
+
+    text = crlf("From: a@x.test\nTo: old@x.test\nSubject: fwd\n"
+                "Resent-To: new@x.test\n\nfwd\n")
+    t = send("Resent block without Resent-From", SENDER + ["-i", "-t"],
+             text)
+    check("Resent block without Resent-From: added from the sender",
+          t is not None and b"\r\nResent-From: " in t.data, t and t.data)
+    t = send("Resent block under -G", SENDER + ["-i", "-t", "-G"], text)
+    check("Resent block under -G: nothing added",
+          t is not None and b"Resent-Date" not in t.data and
+          b"Resent-From" not in t.data, t and t.data)
 
     text = crlf("From: a@x.test\nSubject: list\n\nl\n")
     t = send("argv address lists (cron MAILTO)",
