@@ -72,6 +72,33 @@ diag(char *out, size_t size, const char *text)
 	    text != NULL ? text : "unknown", text != NULL ? strlen(text) : 7);
 }
 
+/* "451 4.3.0 ..." (three digits, then a space or the end). */
+static int
+is_reply(const char *t)
+{
+	return t != NULL && t[0] >= '2' && t[0] <= '5' &&
+	    t[1] >= '0' && t[1] <= '9' && t[2] >= '0' && t[2] <= '9' &&
+	    (t[3] == ' ' || t[3] == '\0');
+}
+
+/*
+ * The server's reply within a recipient's text: an expired recipient's
+ * "gave up after N s in the queue: 451 ..." keeps its prose for the
+ * human part, and only the reply goes in the Diagnostic-Code.
+ */
+static const char *
+smtp_part(const char *text)
+{
+	const char *p;
+
+	if (text == NULL || is_reply(text))
+		return text;
+	for (p = strstr(text, ": "); p != NULL; p = strstr(p + 2, ": "))
+		if (is_reply(p + 2))
+			return p + 2;
+	return text;
+}
+
 static int
 bounce_human(struct buf *b, const struct config *cfg,
     const struct spool_env *env, const char *boundary)
@@ -153,14 +180,17 @@ bounce_status(struct buf *b, const struct config *cfg,
 		if (rc->state != SPOOL_FAILED)
 			continue;
 		status_of(rc, st, sizeof(st));
-		diag(text, sizeof(text), rc->text);
+		diag(text, sizeof(text), smtp_part(rc->text));
+		/* RFC 3464 2.3.6: "smtp;" carries a server reply; anything
+		 * else (a connection that failed) is postern's own words. */
 		r = buf_printf(b,
 		    "\r\nFinal-Recipient: rfc822; %s\r\n"
 		    "Action: failed\r\n"
 		    "Status: %s\r\n"
-		    "Diagnostic-Code: smtp; %s\r\n"
+		    "Diagnostic-Code: %s; %s\r\n"
 		    "Last-Attempt-Date: %s\r\n",
-		    rc->addr, st, text, date);
+		    rc->addr, st, is_reply(text) ? "smtp" : "X-Postern", text,
+		    date);
 	}
 	return r ? r : buf_adds(b, "\r\n");
 }

@@ -337,6 +337,10 @@ def expiry():
                   b"gave up after" in m[0].data and b"451 4.3.0 try later"
                   in m[0].data and b"Action: failed" in m[0].data,
                   m[0].data)
+            check("expiry: Diagnostic-Code carries the server's reply only "
+                  "(RFC 3464 2.3.6)",
+                  b"Diagnostic-Code: smtp; 451 4.3.0 try later\r\n"
+                  in m[0].data, m[0].data)
     finally:
         srv.stop()
     check_eq("expiry: spool empty", (files(spool, "queue"),
