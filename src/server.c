@@ -175,6 +175,7 @@ srv_reset(struct srv *s)
 	s->rcpts = NULL;
 	s->nrcpts = 0;
 	s->mail = 0;
+	s->smtputf8 = 0;
 	s->sender[0] = '\0';
 	s->notify[0] = s->envid[0] = '\0';
 	s->ret = s->body = NULL;
@@ -224,8 +225,8 @@ srv_data_copy(struct srv *s, int fd, int *werr)
 		n = nl ? (size_t)(nl - (s->ibuf + s->ipos)) + 1
 		       : s->ilen - s->ipos;
 		if (nl != NULL)
-			after_crlf = n >= 2 ? s->ibuf[s->ipos + n - 2] == '\r'
-					    : last_cr;
+			after_crlf =
+			    n >= 2 ? s->ibuf[s->ipos + n - 2] == '\r' : last_cr;
 		if (n > 0)
 			last_cr = s->ibuf[s->ipos + n - 1] == '\r';
 		if (w.len + n > w.max && !*werr) {

@@ -177,6 +177,7 @@ cmd_mail(struct srv *s, const char *arg)
 	}
 	if (srv_check_addr(s, s->sender, 1) == -1)
 		return;
+	s->smtputf8 = 0;
 	while (*p != '\0') {
 		if (srv_param(&p, key, sizeof(key), val, sizeof(val)) == -1)
 			goto bad;
@@ -195,9 +196,9 @@ cmd_mail(struct srv *s, const char *arg)
 				s->body = s->ret = NULL;
 				return;
 			}
-		}
-		else if (strcasecmp(key, "SMTPUTF8") == 0 && val[0] == '\0')
-			; /* postern asks the upstream when addresses need it */
+		} else if (strcasecmp(key, "SMTPUTF8") == 0 && val[0] == '\0')
+			/* postern asks the upstream when addresses need it */
+			s->smtputf8 = 1;
 		else if (strcasecmp(key, "RET") == 0 &&
 		    strcasecmp(val, "FULL") == 0)
 			s->ret = "FULL";
@@ -209,6 +210,14 @@ cmd_mail(struct srv *s, const char *arg)
 			;
 		else
 			goto bad;
+	}
+	if (addr_is_8bit(s->sender) && !s->smtputf8) {
+		s->sender[0] = s->envid[0] = '\0';
+		s->body = s->ret = NULL;
+		srv_reply(s,
+		    "553 5.6.7 A non-ASCII address needs "
+		    "MAIL ... SMTPUTF8");
+		return;
 	}
 	s->mail = 1;
 	srv_reply(s, "250 2.1.0 Ok");
@@ -236,6 +245,12 @@ cmd_rcpt(struct srv *s, const char *arg)
 	}
 	if (srv_check_addr(s, addr, 0) == -1)
 		return;
+	if (addr_is_8bit(addr) && !s->smtputf8) { /* RFC 6531 3.4 */
+		srv_reply(s,
+		    "553 5.6.7 A non-ASCII address needs "
+		    "MAIL ... SMTPUTF8");
+		return;
+	}
 	while (*p != '\0') {
 		if (srv_param(&p, key, sizeof(key), val, sizeof(val)) == -1)
 			goto bad;

@@ -34,6 +34,7 @@ struct srv {
 
 	/* the transaction */
 	int mail; /* MAIL seen */
+	int smtputf8; /* MAIL ... SMTPUTF8 (RFC 6531) */
 	char sender[ADDR_SPEC_MAX + 3];
 	char **rcpts;
 	size_t nrcpts;

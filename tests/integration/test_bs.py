@@ -185,6 +185,12 @@ def bad_sequences():
         r["bad rcpt addr"] = (s.cmd("MAIL FROM:<app@x.test>")[0],
                               s.cmd("RCPT TO:<a@@b>")[0])
         r["null rcpt"] = s.cmd("RCPT TO:<>")[0]
+        r["utf8 rcpt without SMTPUTF8"] = s.cmd("RCPT TO:<j\u00f6rg@y.test>")[0]
+        r["utf8 sender without SMTPUTF8"] = (s.cmd("RSET")[0], s.cmd(
+            "MAIL FROM:<j\u00f6rg@x.test>")[0])
+        r["utf8 with SMTPUTF8"] = (
+            s.cmd("MAIL FROM:<j\u00f6rg@x.test> SMTPUTF8")[0],
+            s.cmd("RCPT TO:<j\u00f6rg@y.test>")[0], s.cmd("RSET")[0])
         r["unknown"] = s.cmd("FROB")[0]
         r["starttls"] = s.cmd("STARTTLS")[0]
         r["vrfy"] = s.cmd("VRFY root")[0]
@@ -201,7 +207,10 @@ def bad_sequences():
     want = {"data before mail": 503, "rcpt before mail": 503, "ehlo": 250,
             "mail": 250, "mail twice": 503, "data before rcpt": 503,
             "mail syntax": (250, 501), "bad param": 555, "bad size": 501,
-            "bad rcpt addr": (250, 501), "null rcpt": 501, "unknown": 500,
+            "bad rcpt addr": (250, 501), "null rcpt": 501,
+            "utf8 rcpt without SMTPUTF8": 553,
+            "utf8 sender without SMTPUTF8": (250, 553),
+            "utf8 with SMTPUTF8": (250, 250, 250), "unknown": 500,
             "starttls": 502, "vrfy": 252, "help": 214, "long line": 500,
             "after long": 250, "helo no arg": 501, "quit": 221}
     for k, v in want.items():
