@@ -392,8 +392,45 @@ def smuggling():
               b"body\r\n\r\nMAIL FROM:<evil@x.test>\r\n"), msgs)
 
 
+def limits_and_storage():
+    """1001 recipients get 452 past the 1000th; an unknown RCPT option
+    555; no room for the DATA file 451, and nothing is sent."""
+    srv = FakeSMTP().start()
+    try:
+        ini, _ = ini_for(srv.port)
+        s = Session(ini)
+        s.reply()
+        s.cmd("EHLO a")
+        s.cmd("MAIL FROM:<app@x.test>")
+        s.send(b"".join(b"RCPT TO:<r%d@y.test>\r\n" % i
+                        for i in range(1001)))
+        codes = [s.reply()[0] for _ in range(1001)]
+        opt = s.cmd("RCPT TO:<z@y.test> FOO=bar")[0]
+        s.cmd("QUIT")
+        s.close()
+
+        p = subprocess.Popen([postern_path(), "-C", ini, "-bs"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE,
+                             env=base_env({"TMPDIR": "/nonexistent"}))
+        out, _ = p.communicate(b"EHLO a\r\nMAIL FROM:<app@x.test>\r\n"
+                               b"RCPT TO:<a@y.test>\r\nDATA\r\n"
+                               b"QUIT\r\n", timeout=30)
+        srv.wait_closed(2)
+        sent = srv.messages()
+    finally:
+        srv.stop()
+    check("bs: 1000 recipients, then 452",
+          codes[:1000] == [250] * 1000 and codes[1000] == 452, codes[-2:])
+    check_eq("bs: unknown RCPT option 555", opt, 555)
+    check("bs: no room for the DATA file: 451 to DATA, nothing sent",
+          b"\r\n451 4.3.0" in out and b"\r\n354" not in out and
+          not sent, out)
+
+
 def main():
     require_postern()
+    limits_and_storage()
     smuggling()
     partial_ignored()
     bounds()

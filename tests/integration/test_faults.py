@@ -284,6 +284,17 @@ def bad_config():
     check("missing ini: one stderr line", stderr_line_ok(res), res.err)
 
 
+def no_room_for_the_body():
+    """The body file cannot be created: 71 (EX_OSERR), one line, nothing
+    sent."""
+    res, srv = with_fake(["a@x.test"], b"Subject: x\n\nhi\n",
+                         env={"TMPDIR": "/nonexistent/dir"})
+    check("no temporary file: exit 71, one line naming the directory",
+          res.rc == 71 and stderr_line_ok(res) and b"/nonexistent/dir"
+          in res.err, res)
+    check_eq("no temporary file: nothing sent", srv.transactions(), [])
+
+
 def main():
     require_postern()
     server_replies()
@@ -292,6 +303,7 @@ def main():
     capabilities()
     usage_and_input()
     bad_config()
+    no_room_for_the_body()
     return done()
 
 
