@@ -9,7 +9,7 @@ LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/config_keys.o src/confi
 	src/smtp.o src/smtp_reply.o src/smtp_tx.o src/tls.o \
 	src/spool.o src/spool_env.o src/queue.o src/queue_admin.o src/bounce.o \
 	src/smtp_tls.o src/tls_x509.o \
-	src/auth.o src/base64.o src/md4.o src/ntlm.o src/ntlm_crypto.o \
+	src/auth.o src/base64.o src/md4.o src/ntlm.o src/ntlm_crypto.o src/ossl.o \
 	src/cred.o src/smtp_auth.o
 OBJ = src/main.o $(LIBOBJ)
 LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_keys.c src/config_print.c src/config_set.c src/conn.c \
@@ -18,13 +18,13 @@ LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_keys.c src/confi
 	src/smtp.c src/smtp_reply.c src/smtp_tx.c src/tls.c \
 	src/spool.c src/spool_env.c src/queue.c src/queue_admin.c src/bounce.c \
 	src/smtp_tls.c src/tls_x509.c \
-	src/auth.c src/base64.c src/md4.c src/ntlm.c src/ntlm_crypto.c \
+	src/auth.c src/base64.c src/md4.c src/ntlm.c src/ntlm_crypto.c src/ossl.c \
 	src/cred.c src/smtp_auth.c
 HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/config.h include/postern/conn.h \
 	include/postern/deliver.h include/postern/err.h include/postern/fdio.h include/postern/tls.h \
 	include/postern/log.h include/postern/msg.h \
-	include/postern/server.h include/postern/smtp.h src/config_int.h src/server_int.h src/msg_int.h \
+	include/postern/server.h include/postern/smtp.h src/config_int.h src/ossl.h src/ossl_crypto.h src/ossl_ssl.h src/server_int.h src/msg_int.h \
 	include/postern/auth.h include/postern/cred.h \
 	src/tls_int.h \
 	src/smtp_int.h include/postern/spool.h include/postern/queue.h \
@@ -51,31 +51,31 @@ postern: src/main.o libpostern.a
 
 $(UNIT): libpostern.a tests/unit/t.h
 tests/unit/t_addr: tests/unit/t_addr.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_addr.c libpostern.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_addr.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_buf: tests/unit/t_buf.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_buf.c libpostern.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_buf.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_cli: tests/unit/t_cli.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_cli.c libpostern.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_cli.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_config: tests/unit/t_config.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_config.c libpostern.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_config.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_msg: tests/unit/t_msg.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_msg.c libpostern.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_msg.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_smtp_reply: tests/unit/t_smtp_reply.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp_reply.c libpostern.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp_reply.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_smtp: tests/unit/t_smtp.c tests/unit/fake_smtpd.h
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp.c libpostern.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_smtp_tx: tests/unit/t_smtp_tx.c tests/unit/fake_smtpd.h
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp_tx.c libpostern.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp_tx.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_tls: tests/unit/t_tls.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_tls.c libpostern.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_tls.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_spool: tests/unit/t_spool.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_spool.c libpostern.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_spool.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_ntlm: tests/unit/t_ntlm.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_ntlm.c libpostern.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_ntlm.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_auth: tests/unit/t_auth.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_auth.c libpostern.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_auth.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_cred: tests/unit/t_cred.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_cred.c libpostern.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_cred.c libpostern.a $(LIBS) $(TESTLIBS)
 
 # Install what building and testing need (Debian packages, as root).
 deps:
@@ -104,7 +104,7 @@ check-asan: deps
 	    $(ASAN)/libpostern.a $(LIBS)
 	for t in $(UNIT); do \
 	    $(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $(ASAN)/$$t \
-	    $$t.c $(ASAN)/libpostern.a $(LIBS) || exit 1; done
+	    $$t.c $(ASAN)/libpostern.a $(LIBS) $(TESTLIBS) || exit 1; done
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    sh tests/run $(ASAN)

@@ -15,7 +15,10 @@ CPPFLAGS = -Iinclude -D_GNU_SOURCE -DPOSTERN_VERSION=\"$(VERSION)\"
 CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wno-unused-parameter -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDFLAGS =
-LIBS = -linih -lntlm -lssl -lcrypto
+# OpenSSL is not linked: src/ossl.c loads it when a delivery needs TLS or
+# NTLM (src/ossl.h says why).  Unit tests may call it directly.
+LIBS = -linih -lntlm
+TESTLIBS = -lssl -lcrypto
 
 # The sanitizer build (make check-asan).
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \

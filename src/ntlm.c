@@ -19,6 +19,8 @@
 
 #include <openssl/rand.h>
 
+#include "ossl_crypto.h"
+
 #include "postern/ntlm.h"
 
 static const uint8_t ntlm_sig[8] = { 'N', 'T', 'L', 'M', 'S', 'S', 'P', 0 };
@@ -438,6 +440,8 @@ ntlm_authenticate(struct buf *out, const struct ntlm_challenge *c,
 		ver = c->target_info_len > 0 ? NTLM_V2 : NTLM_V1;
 	if (o->client_challenge != NULL)
 		memcpy(cc, o->client_challenge, 8);
+	else if (ossl_load(e) == -1)
+		return -1;
 	else if (RAND_bytes(cc, sizeof(cc)) != 1)
 		return err_set(e, ERR_SOFTWARE, "NTLM: no random bytes");
 	memset(&r, 0, sizeof(r));

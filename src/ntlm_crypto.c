@@ -15,6 +15,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "ossl_crypto.h"
+
 #include "postern/md4.h"
 #include "postern/ntlm.h"
 
@@ -155,6 +157,8 @@ hmac_md5(const uint8_t key[16], const void *p, size_t n, uint8_t out[16],
 {
 	unsigned int olen = 16;
 
+	if (ossl_load(e) == -1)
+		return -1;
 	if (HMAC(EVP_md5(), key, 16, p, n, out, &olen) == NULL || olen != 16)
 		return err_set(e, ERR_SOFTWARE, "NTLM: HMAC-MD5 failed");
 	return 0;
@@ -221,6 +225,8 @@ ntlm_ess_challenge(const uint8_t sc[8], const uint8_t cc[8], uint8_t out[8],
 	uint8_t in[16], md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen;
 
+	if (ossl_load(e) == -1)
+		return -1;
 	memcpy(in, sc, 8);
 	memcpy(in + 8, cc, 8);
 	if (EVP_Digest(in, 16, md, &mdlen, EVP_md5(), NULL) != 1)

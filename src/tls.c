@@ -30,6 +30,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "ossl_crypto.h"
+#include "ossl_ssl.h"
+
 #include "postern/err.h"
 #include "postern/fdio.h"
 #include "postern/tls.h"
@@ -281,6 +284,8 @@ tls_check_ciphers(const char *s, struct err *err)
 	SSL_CTX *ctx;
 	int rc;
 
+	if (ossl_load(err) == -1)
+		return -1;
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
 		return err_set(err, ERR_OS, "TLS: %s",
 		    ssl_why("out of memory"));
@@ -558,6 +563,8 @@ tls_start(struct tls **tlsp, int fd, const struct tls_opts *o, struct err *err)
 	int fl;
 
 	*tlsp = NULL;
+	if (ossl_load(err) == -1)
+		return -1;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return err_sys(err, ERR_OS, "TLS");
 	t->fd = fd;
@@ -759,12 +766,14 @@ tls_print_chain(const struct tls *t, FILE *fp)
 {
 	STACK_OF(X509) *sk = SSL_get_peer_cert_chain(t->ssl);
 	X509 *leaf = SSL_get0_peer_certificate(t->ssl);
-	int i, n = sk != NULL ? sk_X509_num(sk) : 0;
+	int i, n = sk != NULL ? OPENSSL_sk_num((const OPENSSL_STACK *)sk) : 0;
 
 	if (n == 0 && leaf != NULL && tls_x509_print(fp, 0, leaf) < 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (tls_x509_print(fp, i, sk_X509_value(sk, i)) < 0)
+		if (tls_x509_print(fp, i,
+			(X509 *)OPENSSL_sk_value((const OPENSSL_STACK *)sk,
+			    i)) < 0)
 			return -1;
 	return fflush(fp) == 0 && !ferror(fp) ? 0 : -1;
 }

@@ -13,6 +13,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "ossl_crypto.h"
+
 #include "postern/err.h"
 #include "postern/tls.h"
 #include "tls_int.h"
@@ -140,8 +142,12 @@ tls_x509_names(X509 *x, char *out, size_t outsz)
 
 	out[0] = '\0';
 	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
-		gen_text(sk_GENERAL_NAME_value(gens, i), one, sizeof(one));
+	for (i = 0;
+	     gens != NULL && i < OPENSSL_sk_num((const OPENSSL_STACK *)gens);
+	     i++) {
+		gen_text((const GENERAL_NAME *)
+			     OPENSSL_sk_value((const OPENSSL_STACK *)gens, i),
+		    one, sizeof(one));
 		if (one[0] == '\0' || left < 2)
 			continue;
 		n = snprintf(p, left, "%s%s", p == out ? "" : ", ", one);
@@ -229,5 +235,7 @@ tls_check_pins(const char *s, struct err *err)
 	unsigned char pins[TLS_MAXPINS][TLS_PINLEN];
 	size_t n;
 
+	if (ossl_load(err) == -1)
+		return -1;
 	return tls_x509_parse_pins(s, pins, TLS_MAXPINS, &n, err);
 }
