@@ -339,8 +339,42 @@ def ipv6():
           r)
 
 
+def openssl_missing():
+    """OpenSSL is loaded only when a run needs it; when it cannot be, the
+    run says so (70) and nothing is sent.  The test hides libssl.so.3 in
+    a private mount namespace."""
+    libs = [p for p in ("/usr/lib/x86_64-linux-gnu/libssl.so.3",
+                        "/lib/x86_64-linux-gnu/libssl.so.3")
+            if os.path.exists(p)]
+    if os.geteuid() != 0 or not shutil.which("unshare") or not libs:
+        print("ok - OpenSSL missing # SKIP needs root, unshare, libssl")
+        return
+    srv = FakeSMTP().start()
+    try:
+        ini, d = ini_for(srv.port, {"remote": {"tls": "implicit"}})
+        hide = " && ".join("mount --bind /dev/null %s" % p for p in libs)
+        p = subprocess.run(["unshare", "-m", "sh", "-c",
+                            '%s && exec "$0" -C "$1" a@y.test' % hide,
+                            postern_path(), ini],
+                           input=b"Subject: x\n\nhi\n", capture_output=True,
+                           env=base_env(), timeout=30)
+        srv.wait_closed(5)
+        sent = srv.transactions()
+    finally:
+        srv.stop()
+    check("OpenSSL missing: exit 70, one line saying so",
+          p.returncode == 70 and b"cannot load OpenSSL" in p.stderr and
+          p.stderr.count(b"\n") == 1, p)
+    check_eq("OpenSSL missing: nothing sent", sent, [])
+    deps = subprocess.run(["ldd", postern_path()], capture_output=True)
+    check("postern is not linked with OpenSSL (loaded when needed)",
+          deps.returncode == 0 and b"libssl" not in deps.stdout and
+          b"libcrypto" not in deps.stdout, deps.stdout)
+
+
 def main():
     require_postern()
+    openssl_missing()
     ipv6()
     info_modes()
     check_mode()
