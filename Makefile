@@ -10,7 +10,8 @@ LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/config_keys.o src/confi
 	src/spool.o src/spool_env.o src/queue.o src/queue_admin.o src/bounce.o \
 	src/smtp_tls.o src/tls_x509.o \
 	src/auth.o src/base64.o src/md4.o src/ntlm.o src/ntlm_crypto.o src/ossl.o \
-	src/cred.o src/smtp_auth.o
+	src/cred.o src/smtp_auth.o \
+	src/listen.o src/listen_loop.o src/listen_sock.o src/peer.o
 OBJ = src/main.o $(LIBOBJ)
 LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_keys.c src/config_print.c src/config_set.c src/conn.c \
 	src/deliver.c src/err.c src/fdio.c src/log.c src/msg.c src/msg_addr.c \
@@ -19,7 +20,8 @@ LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_keys.c src/confi
 	src/spool.c src/spool_env.c src/queue.c src/queue_admin.c src/bounce.c \
 	src/smtp_tls.c src/tls_x509.c \
 	src/auth.c src/base64.c src/md4.c src/ntlm.c src/ntlm_crypto.c src/ossl.c \
-	src/cred.c src/smtp_auth.c
+	src/cred.c src/smtp_auth.c \
+	src/listen.c src/listen_loop.c src/listen_sock.c src/peer.c
 HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/config.h include/postern/conn.h \
 	include/postern/deliver.h include/postern/err.h include/postern/fdio.h include/postern/tls.h \
@@ -28,11 +30,12 @@ HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/auth.h include/postern/cred.h \
 	src/tls_int.h \
 	src/smtp_int.h include/postern/spool.h include/postern/queue.h \
-	include/postern/bounce.h src/spool_int.h
+	include/postern/bounce.h src/spool_int.h \
+	include/postern/listen.h include/postern/peer.h src/listen_int.h
 UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
 	tests/unit/t_config tests/unit/t_msg tests/unit/t_smtp_reply \
 	tests/unit/t_smtp tests/unit/t_smtp_tx tests/unit/t_tls tests/unit/t_ntlm tests/unit/t_auth \
-	tests/unit/t_spool tests/unit/t_cred
+	tests/unit/t_spool tests/unit/t_cred tests/unit/t_peer
 
 all: postern
 
@@ -76,6 +79,8 @@ tests/unit/t_auth: tests/unit/t_auth.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_auth.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_cred: tests/unit/t_cred.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_cred.c libpostern.a $(LIBS) $(TESTLIBS)
+tests/unit/t_peer: tests/unit/t_peer.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_peer.c libpostern.a $(LIBS) $(TESTLIBS)
 
 # Install what building and testing need (Debian packages, as root).
 deps:
@@ -143,12 +148,18 @@ install: postern
 # The systemd units and the cron line are installed, never enabled.
 SPOOLDIR = /var/spool/postern
 POSTERN_GROUP = postern
+POSTERN_USER = postern
 UNITDIR = /lib/systemd/system
 DOCDIR = $(PREFIX)/share/doc/postern
 install-spool:
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && \
 	    ! getent group $(POSTERN_GROUP) >/dev/null; then \
 	    groupadd -r $(POSTERN_GROUP); fi
+	# The user postern -bd and postern@.service serve clients as.
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && \
+	    ! getent passwd $(POSTERN_USER) >/dev/null; then \
+	    useradd -r -g $(POSTERN_GROUP) -d /nonexistent \
+	        -s /usr/sbin/nologin $(POSTERN_USER); fi
 	mkdir -p $(DESTDIR)$(SPOOLDIR)/tmp $(DESTDIR)$(SPOOLDIR)/queue \
 	    $(DESTDIR)$(SPOOLDIR)/state $(DESTDIR)$(SPOOLDIR)/failed \
 	    $(DESTDIR)$(SPOOLDIR)/tls \
@@ -172,6 +183,10 @@ install-spool:
 	cp contrib/postern-queue.timer $(DESTDIR)$(UNITDIR)/postern-queue.timer
 	chmod 644 $(DESTDIR)$(UNITDIR)/postern-queue.service \
 	    $(DESTDIR)$(UNITDIR)/postern-queue.timer
+	for u in postern.socket postern@.service postern-bd.service; do \
+	    sed 's|/usr/local/sbin|$(SBINDIR)|' contrib/$$u \
+	        > $(DESTDIR)$(UNITDIR)/$$u && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 	sed 's|/usr/local/sbin|$(SBINDIR)|' contrib/postern.cron \
 	    > $(DESTDIR)$(DOCDIR)/postern.cron
 

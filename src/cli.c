@@ -30,7 +30,8 @@ static const char usage[] =
     "  -f addr        envelope sender (-r is the same); <> = null sender\n"
     "  -F name        full name for a From header postern builds\n"
     "  -bm            deliver a message (the default)\n"
-    "  -bs            SMTP dialogue on stdin/stdout\n"
+    "  -bs            SMTP dialogue on stdin/stdout (or a socket)\n"
+    "  -bd            SMTP service on [listen] address, foreground\n"
     "  -bp            list the spool (mailq)\n"
     "  -bi, -I        do nothing (newaliases)\n"
     "  -q             deliver every spooled message now\n"
@@ -125,6 +126,9 @@ set_mode(struct cli *cli, const char *v, struct err *err)
 			return 0;
 		case 's':
 			cli->mode = CLI_SERVER;
+			return 0;
+		case 'd':
+			cli->mode = CLI_DAEMON;
 			return 0;
 		case 'p':
 			cli->mode = CLI_LISTQ;

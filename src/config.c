@@ -32,6 +32,7 @@
 #include "postern/cred.h"
 #include "config_int.h"
 #include "postern/err.h"
+#include "postern/peer.h"
 #include "postern/tls.h"
 
 #define CONFIG_LINE_MAX 4096 /* longest line we read before inih */
@@ -177,6 +178,8 @@ cfg_scan_section(struct cfg_ctx *c, const char *s)
 		n = sizeof(name) - 1;
 	memcpy(name, s + 1, n);
 	name[n] = '\0';
+	if (strcasecmp(name, "listen") == 0)
+		c->cfg->listen.present = 1; /* --check looks for a loop */
 	if (cfg_section_known(name))
 		return;
 	for (i = 0; i < nkeys; i++)
@@ -389,6 +392,19 @@ cfg_tls(struct cfg_ctx *c, const char *sect, struct config_server *srv,
 			return err_sys(e, ERR_OS, "configuration");
 		snprintf(srv->tls_session_cache, n, "%s/tls", cfg->queue_dir);
 	}
+	return 0;
+}
+
+/* [listen] allow: networks peer.c can match, found with their line. */
+static int
+cfg_allow(struct cfg_ctx *c, struct err *e)
+{
+	struct peer_allow a;
+	char why[256];
+
+	if (peer_allow_parse(c->cfg->listen.allow, &a, why, sizeof(why)) == -1)
+		return err_set(e, ERR_CONFIG, "%s:%d: [listen] allow: %s",
+		    c->cfg->path, cfg_seen(c, "listen", "allow"), why);
 	return 0;
 }
 
@@ -623,8 +639,8 @@ cfg_load(const char *path, int ready, struct config *cfg, struct err *e)
 	if (cfg_parse(&c, e) == -1 ||
 	    cfg_tls(&c, "local", &cfg->local, e) == -1 ||
 	    cfg_tls(&c, "remote", &cfg->remote, e) == -1 ||
-	    cfg_finish(cfg, e) == -1 || cfg_check(&c, e) == -1 ||
-	    (ready && cfg_ready(&c, e) == -1)) {
+	    cfg_allow(&c, e) == -1 || cfg_finish(cfg, e) == -1 ||
+	    cfg_check(&c, e) == -1 || (ready && cfg_ready(&c, e) == -1)) {
 		cfg_close(&c);
 		config_free(cfg);
 		return -1;

@@ -26,6 +26,7 @@ enum cfg_type {
 	CFG_HOSTS, /* struct config_server: its host list */
 	CFG_SENDER, /* sender_address, sender_name, sender_spec */
 	CFG_DURATION, /* int seconds, "90", "90s", "5m", "4h", "5d", "1w" */
+	CFG_LISTEN, /* struct config_listen: its address list */
 };
 
 #define CFG_SECRET 0x01 /* masked by --check, never in errors */

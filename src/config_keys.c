@@ -116,6 +116,17 @@ static const struct cfg_key cfg_keys[] = {
 	    0 },
 	{ "queue", "bounce", CFG_BOOL, offsetof(struct config, queue_bounce),
 	    "yes", 0, 0, NULL, 0 },
+
+	/* postern -bd (listen.c); allow is checked by peer.c. */
+	{ "listen", "address", CFG_LISTEN, offsetof(struct config, listen),
+	    "127.0.0.1:25, [::1]:25", 0, 0, NULL, 0 },
+	{ "listen", "allow", CFG_STR, offsetof(struct config, listen.allow),
+	    NULL, 0, 0, NULL, 0 },
+	{ "listen", "max_sessions", CFG_INT,
+	    offsetof(struct config, listen.max_sessions), "20", 1, 1000, NULL,
+	    0 },
+	{ "listen", "user", CFG_STR, offsetof(struct config, listen.user),
+	    "postern", 0, 0, NULL, CFG_NONEMPTY },
 };
 
 _Static_assert(sizeof(cfg_keys) / sizeof(cfg_keys[0]) <= CFG_KEYS_MAX,

@@ -10,17 +10,17 @@
 #include "config_int.h"
 
 static void
-cfg_print_hosts(const struct config_server *srv, FILE *fp)
+cfg_print_hosts(const struct config_host *hosts, size_t n, const char *port,
+    FILE *fp)
 {
 	const struct config_host *h;
 	size_t i;
 
-	for (i = 0; i < srv->nhosts; i++) {
-		h = &srv->hosts[i];
+	for (i = 0; i < n; i++) {
+		h = &hosts[i];
 		fprintf(fp, "%s%s%s%s:%s", i ? ", " : " ",
 		    strchr(h->host, ':') ? "[" : "", h->host,
-		    strchr(h->host, ':') ? "]" : "",
-		    h->port ? h->port : srv->port);
+		    strchr(h->host, ':') ? "]" : "", h->port ? h->port : port);
 	}
 }
 
@@ -46,6 +46,7 @@ cfg_print_duration(int secs, FILE *fp)
 static void
 cfg_print_value(const struct config *cfg, const struct cfg_key *k, FILE *fp)
 {
+	const struct config_server *srv;
 	const char *s;
 	int i;
 
@@ -72,8 +73,12 @@ cfg_print_value(const struct config *cfg, const struct cfg_key *k, FILE *fp)
 		fprintf(fp, " %s", k->choices[i]);
 		break;
 	case CFG_HOSTS:
-		cfg_print_hosts(CFG_PTR(cfg, k, const struct config_server),
-		    fp);
+		srv = CFG_PTR(cfg, k, const struct config_server);
+		cfg_print_hosts(srv->hosts, srv->nhosts, srv->port, fp);
+		break;
+	case CFG_LISTEN:
+		cfg_print_hosts(cfg->listen.addrs, cfg->listen.naddrs,
+		    CONFIG_LISTEN_PORT, fp);
 		break;
 	case CFG_SENDER:
 		if (cfg->sender_address != NULL)
@@ -95,6 +100,10 @@ config_print(const struct config *cfg, FILE *fp)
 	for (i = 0; i < n; i++) {
 		if (sect == NULL || strcmp(sect, keys[i].section) != 0) {
 			sect = keys[i].section;
+			if (strcmp(sect, "listen") == 0)
+				fprintf(fp,
+				    "\n; postern -bd, and postern -bs "
+				    "on a socket");
 			fprintf(fp, "\n[%s]\n", sect);
 		}
 		fprintf(fp, "%s =", keys[i].name);

@@ -205,7 +205,8 @@ cfg_hosts_free(struct config_host *v, size_t n)
 }
 
 static int
-cfg_set_hosts(struct config_server *srv, const char *v, char *why, size_t whysz)
+cfg_set_hosts(struct config_host **hosts, size_t *nhosts, const char *v,
+    char *why, size_t whysz)
 {
 	struct config_host *list;
 	char tok[300];
@@ -238,9 +239,9 @@ cfg_set_hosts(struct config_server *srv, const char *v, char *why, size_t whysz)
 		}
 		n++;
 	}
-	cfg_hosts_free(srv->hosts, srv->nhosts);
-	srv->hosts = list;
-	srv->nhosts = n;
+	cfg_hosts_free(*hosts, *nhosts);
+	*hosts = list;
+	*nhosts = n;
 	return 0;
 }
 
@@ -422,6 +423,7 @@ int
 cfg_set(struct config *cfg, const struct cfg_key *k, const char *v, char *why,
     size_t whysz)
 {
+	struct config_server *srv;
 	char q[100], *end;
 	long l;
 
@@ -450,7 +452,10 @@ cfg_set(struct config *cfg, const struct cfg_key *k, const char *v, char *why,
 	case CFG_ENUM:
 		return cfg_set_choice(k, CFG_PTR(cfg, k, int), v, why, whysz);
 	case CFG_HOSTS:
-		return cfg_set_hosts(CFG_PTR(cfg, k, struct config_server), v,
+		srv = CFG_PTR(cfg, k, struct config_server);
+		return cfg_set_hosts(&srv->hosts, &srv->nhosts, v, why, whysz);
+	case CFG_LISTEN:
+		return cfg_set_hosts(&cfg->listen.addrs, &cfg->listen.naddrs, v,
 		    why, whysz);
 	case CFG_SENDER:
 		return cfg_set_sender(cfg, v, why, whysz);
@@ -539,9 +544,16 @@ cfg_finish_server(struct config_server *srv)
 int
 cfg_finish(struct config *cfg, struct err *e)
 {
+	size_t i;
+
 	if (cfg_finish_server(&cfg->local) == -1 ||
 	    cfg_finish_server(&cfg->remote) == -1)
 		return err_sys(e, ERR_OS, "configuration");
+	for (i = 0; i < cfg->listen.naddrs; i++)
+		if (cfg->listen.addrs[i].port == NULL &&
+		    (cfg->listen.addrs[i].port = strdup(CONFIG_LISTEN_PORT)) ==
+			NULL)
+			return err_sys(e, ERR_OS, "configuration");
 	if (cfg->domain == NULL &&
 	    (cfg->domain = config_default_domain()) == NULL)
 		return err_sys(e, ERR_OS, "configuration");
@@ -572,6 +584,9 @@ config_free(struct config *cfg)
 			cfg_hosts_free(CFG_PTR(cfg, k, struct config_server)
 					   ->hosts,
 			    CFG_PTR(cfg, k, struct config_server)->nhosts);
+			break;
+		case CFG_LISTEN:
+			cfg_hosts_free(cfg->listen.addrs, cfg->listen.naddrs);
 			break;
 		case CFG_SENDER:
 			free(cfg->sender_address);

@@ -27,6 +27,7 @@ static char log_path[512]; /* for the one warning; cut if longer */
 static int log_fd = -1;
 static int log_syslog_on;
 static int log_opened; /* openlog() called: closelog() at the end */
+static char log_client[80]; /* " client=ADDR", or "" */
 
 /* The file failed: tell syslog once, then carry on without it. */
 static void
@@ -140,13 +141,17 @@ log_msg(int prio, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	size_t room = sizeof(text) - strlen(log_client);
+
 	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text), fmt, ap);
+	n = vsnprintf(text, room, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n >= sizeof(text))
-		memcpy(text + sizeof(text) - 4, "...", 4);
+	if ((size_t)n >= room)
+		memcpy(text + room - 4, "...", 4);
+	/* room was kept for it: the client is never cut off. */
+	memcpy(text + strlen(text), log_client, strlen(log_client) + 1);
 	log_clean(text);
 	if (log_syslog_on)
 		syslog(prio, "%s", text);
@@ -163,4 +168,13 @@ log_close(void)
 	if (log_opened)
 		closelog();
 	log_opened = 0;
+}
+
+void
+log_set_client(const char *addr)
+{
+	if (addr == NULL || *addr == '\0')
+		log_client[0] = '\0';
+	else
+		snprintf(log_client, sizeof(log_client), " client=%s", addr);
 }

@@ -15,6 +15,7 @@
 #include "postern/config.h"
 #include "postern/deliver.h"
 #include "postern/err.h"
+#include "postern/listen.h"
 #include "postern/log.h"
 #include "postern/queue.h"
 #include "postern/server.h"
@@ -145,6 +146,11 @@ run(const struct cli *cli, struct err *e)
 	log_open(cli->log_tag, cfg.log_file, cfg.log_syslog);
 	switch (cli->mode) {
 	case CLI_CHECK:
+		/* A [listen] section: what -bd would refuse is refused. */
+		if (cfg.listen.present && listen_check(&cfg, e) == -1) {
+			rc = -1;
+			break;
+		}
 		config_print(&cfg, stdout);
 		rc = fflush(stdout) == 0
 		    ? 0
@@ -158,8 +164,11 @@ run(const struct cli *cli, struct err *e)
 		deliver_kick(cli, &cfg);
 		break;
 	case CLI_SERVER:
-		rc = server_run(cli, &cfg, STDIN_FILENO, STDOUT_FILENO, e);
+		rc = listen_bs(cli, &cfg, e);
 		deliver_kick(cli, &cfg);
+		break;
+	case CLI_DAEMON:
+		rc = listen_run(cli, &cfg, e);
 		break;
 	default:
 		rc = queue_mode(cli, &cfg, e);
@@ -181,6 +190,8 @@ main(int argc, char **argv)
 	umask(077);
 	/* A closed peer is an error to report, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
+	/* systemd's socket, before the environment may be cleaned. */
+	listen_take_env();
 
 	if (sanitise_env(&e) == -1 || cli_parse(argc, argv, &cli, &e) == -1)
 		return fail(&e);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -30,6 +31,58 @@
 #include "server_int.h"
 
 static int srv_flush(struct srv *);
+
+/* Set by server_drain() from a signal handler. */
+static volatile sig_atomic_t srv_draining;
+
+void
+server_drain(void)
+{
+	srv_draining = 1;
+}
+
+/*
+ * Shutting down, and no transaction under way: nothing the client was
+ * promised is cut short by ending the session now (RFC 5321 3.8).
+ */
+static int
+srv_drained(struct srv *s)
+{
+	if (!srv_draining || s->mail)
+		return 0;
+	srv_reply(s, "421 4.3.2 Service shutting down, try again later");
+	s->closing = 1;
+	return 1;
+}
+
+/*
+ * Wait for input for at most session_timeout, in slices of a second so
+ * that a shutdown is noticed while the client is idle.  1: readable,
+ * 0: timed out, -1: shutting down or a poll error.
+ */
+static int
+srv_wait_input(struct srv *s)
+{
+	long long deadline = fdio_now_ms() + s->cfg->session_timeout * 1000LL;
+	long long left;
+	struct pollfd pfd;
+	int r;
+
+	for (;;) {
+		if (srv_drained(s))
+			return -1;
+		if ((left = deadline - fdio_now_ms()) <= 0)
+			return 0;
+		pfd.fd = s->in;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		if (r > 0)
+			return 1;
+		if (r == -1 && errno != EINTR)
+			return -1;
+	}
+}
 
 void
 srv_reply(struct srv *s, const char *fmt, ...)
@@ -94,7 +147,6 @@ srv_flush(struct srv *s)
 static int
 srv_fill(struct srv *s)
 {
-	struct pollfd pfd;
 	ssize_t n;
 	int r;
 
@@ -107,11 +159,8 @@ srv_fill(struct srv *s)
 	}
 	if (s->ilen == sizeof(s->ibuf))
 		return 1;
-	pfd.fd = s->in;
-	pfd.events = POLLIN;
-	do
-		r = poll(&pfd, 1, s->cfg->session_timeout * 1000);
-	while (r == -1 && errno == EINTR);
+	if ((r = srv_wait_input(s)) == -1)
+		return -1;
 	if (r == 0) {
 		srv_reply(s, "421 4.4.2 Error: timeout exceeded");
 		s->closing = 1;
@@ -385,9 +434,46 @@ cmd_data(struct srv *s, const char *arg)
 	srv_reset(s);
 }
 
+/*
+ * A client outside [listen] allow: no greeting but 554, then 503 to
+ * everything but QUIT (RFC 5321 3.1), until it leaves or errs too often.
+ */
+static void
+srv_refused(struct srv *s, char *line)
+{
+	line[strcspn(line, " ")] = '\0';
+	if (strcasecmp(line, "QUIT") == 0) {
+		srv_reply(s, "221 2.0.0 Bye");
+		s->closing = 1;
+		return;
+	}
+	s->errors++;
+	srv_reply(s, "503 5.7.1 Error: not allowed to submit here");
+}
+
+/* The session's first line: greeting, or 554 to a refused client. */
+static void
+srv_greet(struct srv *s)
+{
+	if (s->client == NULL) {
+		srv_reply(s, "220 %s ESMTP postern", s->cfg->domain);
+		return;
+	}
+	if (s->client->refused) {
+		log_msg(LOG_WARNING,
+		    "session refused: the client is not in [listen] allow");
+		srv_reply(s,
+		    "554 5.7.1 %s: this client may not submit mail here",
+		    s->cfg->domain);
+		return;
+	}
+	log_msg(LOG_INFO, "session start");
+	srv_reply(s, "220 %s ESMTP postern", s->cfg->domain);
+}
+
 int
 server_run(const struct cli *cli, const struct config *cfg, int in, int out,
-    struct err *e)
+    const struct server_client *client, struct err *e)
 {
 	struct srv *s;
 	char line[SERVER_LINE_MAX + 1];
@@ -399,11 +485,21 @@ server_run(const struct cli *cli, const struct config *cfg, int in, int out,
 	s->out = out;
 	s->cli = cli;
 	s->cfg = cfg;
+	s->client = client;
 	buf_init(&s->obuf, SRV_OBUF);
 	config_rewrite(cfg, &s->rw);
-	srv_reply(s, "220 %s ESMTP postern", cfg->domain);
+	srv_greet(s);
 	while (!s->closing) {
 		if (srv_getline(s, line, sizeof(line), &toolong) == -1)
+			break;
+		if (client != NULL && client->refused && !toolong) {
+			srv_refused(s, line);
+			if (s->errors >= SERVER_ERR_MAX)
+				break;
+			continue;
+		}
+		if (srv_draining && !s->mail &&
+		    strncasecmp(line, "QUIT", 4) != 0 && srv_drained(s))
 			break;
 		if (++s->commands > SERVER_CMD_MAX ||
 		    s->errors >= SERVER_ERR_MAX) {
@@ -420,6 +516,8 @@ server_run(const struct cli *cli, const struct config *cfg, int in, int out,
 		srv_command(s, line);
 	}
 	srv_flush(s);
+	if (client != NULL && !client->refused)
+		log_msg(LOG_INFO, "session end: %u commands", s->commands);
 	srv_reset(s);
 	buf_free(&s->obuf);
 	free(s);

@@ -28,6 +28,7 @@ struct srv {
 	struct buf obuf;
 	const struct cli *cli;
 	const struct config *cfg;
+	const struct server_client *client; /* NULL on a pipe */
 	struct addr_rewrite rw;
 	unsigned int errors;
 	unsigned int commands;

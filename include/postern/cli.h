@@ -14,6 +14,7 @@ struct err;
 enum cli_mode {
 	CLI_SEND = 0,		/* -bm, the default */
 	CLI_SERVER,		/* -bs */
+	CLI_DAEMON,		/* -bd: listen on [listen] address */
 	CLI_LISTQ,		/* -bp, mailq */
 	CLI_FLUSH,		/* -q: every spooled message now */
 	CLI_QUEUE_RUN,		/* --queue-run: the due ones */

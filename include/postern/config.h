@@ -85,6 +85,18 @@ struct config_server {
 	int allow_plaintext_auth; /* Basic/XOAUTH2 without TLS */
 };
 
+/* [listen]: postern -bd, and -bs on a socket (listen.h, peer.h). */
+struct config_listen {
+	struct config_host *addrs; /* where -bd listens; port always set */
+	size_t naddrs;
+	char *allow; /* "CIDR, ..." that may submit besides loopback */
+	int max_sessions; /* sessions at once; the next gets 421 */
+	char *user; /* -bd started as root runs as this user */
+	int present; /* the file has a [listen] section */
+};
+
+#define CONFIG_LISTEN_PORT "25"
+
 struct config {
 	char *path;
 
@@ -119,6 +131,8 @@ struct config {
 	int queue_retry; /* seconds, first retry (5m), doubling */
 	int queue_retry_max; /* seconds, the longest wait (4h) */
 	int queue_bounce; /* yes: bounce; no: move to failed/ */
+
+	struct config_listen listen; /* [listen] */
 };
 
 /*

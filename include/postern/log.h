@@ -13,5 +13,10 @@ void	 log_open(const char *tag, const char *file, int use_syslog);
 void	 log_msg(int prio, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 log_close(void);
+/*
+ * Every later line of this process ends in " client=ADDR" (a session of
+ * -bd, or -bs on a socket); NULL: no more.
+ */
+void	 log_set_client(const char *addr);
 
 #endif

@@ -178,7 +178,8 @@ t_modes(void)
 	T_OK(run(ARGV("/usr/lib/sendmail", "a@x")) == 0 && C.mode == CLI_SEND,
 	    "/usr/lib/sendmail");
 	T_OK(cli_parse(0, ARGV(NULL), &C, &E) == 0 && C.nrcpts == 0, "argc 0");
-	usage_error(ARGV("sendmail", "-bd"), "-bd not supported", "-bd");
+	T_OK(run(ARGV("sendmail", "-bd")) == 0 && C.mode == CLI_DAEMON, "-bd");
+	usage_error(ARGV("sendmail", "-bdx"), "-bdx not supported", "-bdx");
 	usage_error(ARGV("sendmail", "-bt"), "-bt not supported", "-bt");
 	usage_error(ARGV("sendmail", "-bv", "a@x"), "-bv not supported", "-bv");
 	usage_error(ARGV("sendmail", "-bsx"), "-bsx not supported", "-bsx");
