@@ -57,8 +57,10 @@ srv_drained(struct srv *s)
 
 /*
  * Wait for input for at most session_timeout, in slices of a second so
- * that a shutdown is noticed while the client is idle.  1: readable,
- * 0: timed out, -1: shutting down or a poll error.
+ * that a shutdown is noticed while the client is idle.  Shutting down,
+ * an idle client still has a second for its next command (the QUIT a
+ * client sends after its 250), then gets 421.  1: readable, 0: timed
+ * out, -1: shut down or a poll error.
  */
 static int
 srv_wait_input(struct srv *s)
@@ -66,13 +68,16 @@ srv_wait_input(struct srv *s)
 	long long deadline = fdio_now_ms() + s->cfg->session_timeout * 1000LL;
 	long long left;
 	struct pollfd pfd;
-	int r;
+	int r, grace = 0;
 
 	for (;;) {
-		if (srv_drained(s))
-			return -1;
+		if (srv_draining && !s->mail && !grace) {
+			grace = 1;
+			if (deadline > fdio_now_ms() + 1000)
+				deadline = fdio_now_ms() + 1000;
+		}
 		if ((left = deadline - fdio_now_ms()) <= 0)
-			return 0;
+			return grace && srv_drained(s) ? -1 : 0;
 		pfd.fd = s->in;
 		pfd.events = POLLIN;
 		pfd.revents = 0;

@@ -14,6 +14,7 @@ PKGS="gcc make pkg-config libssl-dev libntlm0-dev libinih-dev python3"
 if [ "${1:-test}" != build ]; then
 	PKGS="$PKGS coreutils postfix sasl2-bin libsasl2-modules msmtp openssl
 php-cli mutt git git-email"
+	PKGS="$PKGS swaks curl nodejs systemd iproute2"  # test_bd*: -bd clients, socket activation, netns
 fi
 
 missing=""
@@ -25,6 +26,10 @@ for p in $PKGS; do
 	esac
 done
 [ -x /usr/bin/python3 ] || missing="$missing python3"
+# test_bd: nodemailer is installed with npm (some nodejs builds carry it).
+if [ "${1:-test}" != build ] && ! command -v npm >/dev/null 2>&1; then
+	missing="$missing npm"
+fi
 
 if [ -z "$missing" ]; then
 	exit 0
