@@ -29,6 +29,7 @@
 #include "postern/cli.h"
 #include "postern/config.h"
 #include "postern/err.h"
+#include "postern/fdio.h"
 #include "postern/listen.h"
 #include "postern/log.h"
 #include "postern/peer.h"
@@ -57,6 +58,25 @@ listen_take_env(void)
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
+}
+
+void
+listen_bs_unavailable(const char *why)
+{
+	char line[ERR_TEXT_MAX + 32];
+	int n;
+
+	n = snprintf(line, sizeof(line), "421 4.3.5 postern: %s\r\n", why);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		memcpy(line + n - 2, "\r\n", 2);
+	}
+	if (listen_inherited >= 0)
+		(void)fdio_write_all(listen_inherited, line, (size_t)n);
+	else
+		fputs(line, stdout);
 }
 
 /* -bd sessions and -bs on a socket: SIGTERM finishes, never cuts. */

@@ -140,7 +140,7 @@ run(const struct cli *cli, struct err *e)
 	if (load_config(cli, &cfg, e) == -1) {
 		/* An SMTP client learns why before the process goes away. */
 		if (cli->mode == CLI_SERVER)
-			printf("421 4.3.5 postern: %s\r\n", e->text);
+			listen_bs_unavailable(e->text);
 		return -1;
 	}
 	log_open(cli->log_tag, cfg.log_file, cfg.log_syslog);

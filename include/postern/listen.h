@@ -26,6 +26,8 @@ void listen_take_env(void);
  * line and a client outside [listen] allow is refused (554).
  */
 int listen_bs(const struct cli *, const struct config *, struct err *);
+/* -bs cannot serve (an unreadable ini): 421 with why, to the client. */
+void listen_bs_unavailable(const char *why);
 /*
  * What -bd would refuse, for --check with a [listen] section: an address
  * that is not loopback without [listen] allow, and a loop (the server

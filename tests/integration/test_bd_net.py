@@ -271,6 +271,33 @@ def socket_activation():
         sa.kill()
         sa.wait()
         check("a listening socket (Accept=no): exit 78", False, "hangs")
+    # An ini that cannot be read: the client hears why.
+    port = free_port()
+    sa = subprocess.Popen([SOCKET_ACTIVATE, "-l", "127.0.0.1:%d" % port,
+                           "--accept", postern_path(), "-C",
+                           os.path.join(d, "missing.ini"), "-bs"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, env=base_env())
+    try:
+        data = b""
+        for _ in range(50):
+            try:
+                c = socket.create_connection(("127.0.0.1", port), timeout=10)
+                data = c.recv(512)
+                c.close()
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.1)
+        check("socket activation with an unreadable ini: 421 4.3.5 says why",
+              data.startswith(b"421 4.3.5 postern: cannot read ") and
+              b"missing.ini" in data, data)
+    finally:
+        sa.send_signal(signal.SIGTERM)
+        try:
+            sa.wait(10)
+        except subprocess.TimeoutExpired:
+            sa.kill()
+            sa.wait()
 
 
 def stdin_socket():

@@ -916,6 +916,51 @@ test_owner(void)
 	config_set_privileged(-1);
 }
 
+/* [listen]: postern -bd's addresses, allow list, limits and user. */
+static void
+test_listen(void)
+{
+	struct config cfg;
+	struct err e;
+
+	T_OK(load("[remote]\nhost = a\n", &cfg, &e) == 0, "no [listen]");
+	T_OK(!cfg.listen.present && cfg.listen.naddrs == 2 &&
+		strcmp(cfg.listen.addrs[0].host, "127.0.0.1") == 0 &&
+		strcmp(cfg.listen.addrs[1].host, "::1") == 0 &&
+		strcmp(cfg.listen.addrs[1].port, "25") == 0,
+	    "default: 127.0.0.1:25 and [::1]:25");
+	T_OK(cfg.listen.max_sessions == 20 && cfg.listen.allow == NULL &&
+		strcmp(cfg.listen.user, "postern") == 0,
+	    "default: 20 sessions, no allow, user postern");
+	config_free(&cfg);
+	T_OK(load("[remote]\nhost = a\n[listen]\n", &cfg, &e) == 0 &&
+		cfg.listen.present,
+	    "an empty [listen] section is seen");
+	config_free(&cfg);
+	T_OK(load("[remote]\nhost = a\n[listen]\naddress = 192.0.2.1, "
+		  "[2001:db8::1]:2525\nallow = 192.0.2.0/24\n"
+		  "max_sessions = 5\nuser = mail\n",
+		 &cfg, &e) == 0,
+	    "every [listen] key");
+	T_OK(cfg.listen.naddrs == 2 &&
+		strcmp(cfg.listen.addrs[0].port, "25") == 0 &&
+		strcmp(cfg.listen.addrs[1].host, "2001:db8::1") == 0 &&
+		strcmp(cfg.listen.addrs[1].port, "2525") == 0 &&
+		cfg.listen.max_sessions == 5 &&
+		strcmp(cfg.listen.user, "mail") == 0,
+	    "... read as written, port 25 by default");
+	config_free(&cfg);
+	want_err("[remote]\nhost = a\n[listen]\nallow = 10.0.0.1/8\n",
+	    ":4: [listen] allow: \"10.0.0.1/8\" has bits set after the "
+	    "prefix (write the network's first address)",
+	    "a bad allow entry names its line");
+	want_err("[remote]\nhost = a\n[listen]\nmax_sessions = 0\n",
+	    ":4: [listen] max_sessions: \"0\" is not a number from 1 to 1000",
+	    "max_sessions 0");
+	want_err("[remote]\nhost = a\n[listen]\nuser =\n",
+	    ":4: [listen] user: must not be empty", "an empty user");
+}
+
 int
 main(void)
 {
@@ -941,5 +986,6 @@ main(void)
 	test_domain();
 	unlink(mailname);
 	test_log();
+	test_listen();
 	return t_done();
 }
