@@ -19,7 +19,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
 from harness import (check, check_eq, done, require_postern, run,  # noqa
-                     stderr_line_ok, tmpdir, base_env)
+                     stderr_line_ok, tmpdir, base_env, postern_path)
 from fakesmtp import FakeSMTP  # noqa: E402
 from postfix import PrivatePostfix, PostfixError, free_port  # noqa: E402
 from bd import (Client, Daemon, bd_ini, message, new_tag, run_ids,  # noqa
@@ -479,9 +479,11 @@ def privilege_drop():
     d = tmpdir()
     port = free_port()
     srv = FakeSMTP().start()
-    bd = Daemon(bd_ini(d, srv.port, "127.0.0.1:%d" % port), d)
+    bd = Daemon(bd_ini(d, srv.port, "127.0.0.1:%d, [::1]:%d" % (port, port)),
+                d)
     try:
-        if not check("-bd starts (privileges)", bd.wait_ready()):
+        if not check("-bd starts on IPv4 and IPv6 loopback (privileges)",
+                     bd.wait_ready(2), bd.log()[-300:]):
             return
         with open("/proc/%d/status" % bd.p.pid) as f:
             st = dict(line.split(":", 1) for line in f if ":" in line)
@@ -500,9 +502,63 @@ def privilege_drop():
         c = Client(port)
         c.reply()
         check_eq("a session as %s delivers" % RUN_USER, send_on(c, tag), 250)
+        c = Client(port, host="::1")
+        c.reply()
+        check_eq("a client on [::1] delivers", send_on(c, new_tag()), 250)
+        check("... and its address is logged in brackets",
+              bd.wait_log("session start client=[::1]:"), bd.log()[-300:])
     finally:
         check_eq("-bd exits 0 (privileges)", bd.stop(), 0)
         srv.stop()
+
+
+def unprivileged():
+    """Started by another user: it keeps that identity; a port below 1024
+    then needs CAP_NET_BIND_SERVICE."""
+    d = tmpdir()
+    port = free_port()
+    srv = FakeSMTP().start()
+    ini = bd_ini(d, srv.port, "127.0.0.1:%d" % port)
+    uid, gid = run_ids()
+    os.chown(ini, uid, gid)
+    # The log file is opened by the daemon itself, as that user.
+    os.chown(d, uid, gid)
+    asuser = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid,
+              "--clear-groups", "--inh-caps=-all"]
+    p = subprocess.Popen(asuser + [postern_path(), "-C", ini, "-bd"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=base_env())
+    bd = Daemon.__new__(Daemon)
+    bd.d, bd.before, bd.p, bd.rc, bd.err = d, 0, p, None, b""
+    try:
+        if check("-bd started as %s listens" % RUN_USER, bd.wait_ready(),
+                 bd.log()[-300:]):
+            c = Client(port)
+            c.reply()
+            check_eq("... and delivers", send_on(c, new_tag()), 250)
+            with open("/proc/%d/status" % p.pid) as f:
+                uids = [x for x in f if x.startswith("Uid:")][0].split()[1:]
+            check_eq("... keeping its identity", uids, [str(uid)] * 4)
+    finally:
+        check_eq("-bd as %s exits 0" % RUN_USER, bd.stop(), 0)
+        srv.stop()
+    try:
+        with open("/proc/sys/net/ipv4/ip_unprivileged_port_start") as f:
+            if int(f.read()) <= 25:
+                print("ok - port 25 without CAP_NET_BIND_SERVICE # SKIP "
+                      "this system lets anyone bind port 25")
+                return
+    except (OSError, ValueError):
+        pass
+    ini = bd_ini(d, srv.port, "127.0.0.1:25", name="low.ini")
+    os.chown(ini, uid, gid)
+    r = subprocess.run(asuser + [postern_path(), "-C", ini, "-bd"],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=base_env(), timeout=30)
+    check("port 25 without CAP_NET_BIND_SERVICE: 71 with the hint",
+          r.returncode == 71 and b"cannot listen on 127.0.0.1:25: "
+          b"Permission denied (a port below 1024 needs root or "
+          b"CAP_NET_BIND_SERVICE)" in r.stderr, (r.returncode, r.stderr))
 
 
 def main():
@@ -512,6 +568,7 @@ def main():
         return done()
     startup_refusals()
     privilege_drop()
+    unprivileged()
     real_clients()
     twenty_and_one()
     stall_in_data()
