@@ -108,6 +108,9 @@ loop_child(struct loop *l, int fd, const struct sockaddr *peer)
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
+	/* ^C reaches the whole process group: the listener stops and tells
+	 * each session (SIGTERM), which finishes its transaction first. */
+	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);
 	/* Blocking I/O: server.c bounds each wait with poll(). */
 	if ((flags = fcntl(fd, F_GETFL)) != -1)

@@ -10,6 +10,7 @@ socket activation."""
 import concurrent.futures
 import os
 import shutil
+import signal
 import smtplib
 import socket
 import subprocess
@@ -365,6 +366,40 @@ def sigterm_with_sessions():
         srv.stop()
 
 
+def interrupt():
+    """^C reaches the daemon's whole process group: the sessions finish
+    their transaction all the same."""
+    srv = FakeSMTP().start()
+    d = tmpdir()
+    port = free_port()
+    bd = Daemon(bd_ini(d, srv.port, "127.0.0.1:%d" % port), d,
+                new_group=True)
+    try:
+        if not check("-bd starts (SIGINT)", bd.wait_ready()):
+            return
+        c = Client(port)
+        c.reply()
+        for line in ("EHLO c.test", "MAIL FROM:<app@x.test>",
+                     "RCPT TO:<ops@example.test>", "DATA"):
+            c.cmd(line)
+        tag = new_tag()
+        whole = stuffed(message(tag))
+        c.send(whole[:30])
+        os.killpg(bd.p.pid, signal.SIGINT)
+        bd.wait_log("stopping: 1 session open")
+        c.send(whole[30:] + b".\r\n")
+        check_eq("SIGINT to the process group: the message in DATA is "
+                 "accepted", c.reply()[0], 250)
+        c.close()
+        check_eq("... and -bd exits 0", bd.stop(timeout=30), 0)
+        srv.wait_closed(10)
+        check("... and the message arrives",
+              any(tag.encode() in m.data for m in srv.messages()))
+    finally:
+        bd.stop()
+        srv.stop()
+
+
 def upstream_down():
     d = tmpdir()
     port, dead = free_port(), free_port()
@@ -573,6 +608,7 @@ def main():
     twenty_and_one()
     stall_in_data()
     sigterm_with_sessions()
+    interrupt()
     upstream_down()
     return done()
 

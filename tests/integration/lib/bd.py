@@ -56,7 +56,7 @@ def log_text(d):
 class Daemon:
     """postern -C ini -bd, optionally inside a network namespace."""
 
-    def __init__(self, ini, d, netns=None):
+    def __init__(self, ini, d, netns=None, new_group=False):
         self.d = d
         self.before = len(log_text(d))
         argv = [postern_path(), "-C", ini, "-bd"]
@@ -64,7 +64,8 @@ class Daemon:
             argv = ["ip", "netns", "exec", netns] + argv
         self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, env=base_env())
+                                  stderr=subprocess.PIPE, env=base_env(),
+                                  start_new_session=new_group)
         self.rc = None
         self.err = b""
 
