@@ -24,7 +24,7 @@ from harness import (check, check_eq, done, require_postern, run,  # noqa
 from fakesmtp import FakeSMTP  # noqa: E402
 from postfix import PrivatePostfix, PostfixError, free_port  # noqa: E402
 from bd import (Client, Daemon, bd_ini, message, new_tag, run_ids,  # noqa
-                stuffed, RUN_USER)
+                start_bd, stuffed, RUN_USER)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NODE_DIR = os.path.join(HERE, "node")
@@ -122,12 +122,11 @@ def real_clients():
         check("private Postfix starts", False, str(e)[:300])
         return
     d = tmpdir()
-    port = free_port()
-    ini = bd_ini(d, pf.port, "127.0.0.1:%d" % port)
-    bd = Daemon(ini, d)
+    bd = start_bd(d, pf.port)
+    port = bd.port
     try:
-        if not check("-bd starts and listens", bd.wait_ready(),
-                     bd.log()[-300:]):
+        if not check("-bd starts and listens", bd.ready,
+                     bd.log()[-300:] + repr(bd.err)):
             return
         clients = [("smtplib", send_smtplib), ("swaks", send_swaks),
                    ("curl", send_curl)]
@@ -209,11 +208,11 @@ def send_on(c, tag):
 def twenty_and_one():
     srv = FakeSMTP().start()
     d = tmpdir()
-    port = free_port()
-    bd = Daemon(bd_ini(d, srv.port, "127.0.0.1:%d" % port), d)
+    bd = start_bd(d, srv.port)
+    port = bd.port
     clients = []
     try:
-        if not check("-bd starts (20 sessions)", bd.wait_ready()):
+        if not check("-bd starts (20 sessions)", bd.ready, bd.err):
             return
         for _ in range(20):
             c = Client(port)
@@ -267,12 +266,10 @@ def twenty_and_one():
 def stall_in_data():
     srv = FakeSMTP().start()
     d = tmpdir()
-    port = free_port()
-    ini = bd_ini(d, srv.port, "127.0.0.1:%d" % port,
-                 {"delivery": {"session_timeout": "2"}})
-    bd = Daemon(ini, d)
+    bd = start_bd(d, srv.port, extra={"delivery": {"session_timeout": "2"}})
+    port = bd.port
     try:
-        if not check("-bd starts (stall)", bd.wait_ready()):
+        if not check("-bd starts (stall)", bd.ready, bd.err):
             return
         c = Client(port)
         c.reply()
@@ -310,10 +307,10 @@ def stall_in_data():
 def sigterm_with_sessions():
     srv = FakeSMTP().start()
     d = tmpdir()
-    port = free_port()
-    bd = Daemon(bd_ini(d, srv.port, "127.0.0.1:%d" % port), d)
+    bd = start_bd(d, srv.port)
+    port = bd.port
     try:
-        if not check("-bd starts (SIGTERM)", bd.wait_ready()):
+        if not check("-bd starts (SIGTERM)", bd.ready, bd.err):
             return
         a, b, c = Client(port), Client(port), Client(port)
         for x in (a, b, c):
@@ -371,11 +368,10 @@ def interrupt():
     their transaction all the same."""
     srv = FakeSMTP().start()
     d = tmpdir()
-    port = free_port()
-    bd = Daemon(bd_ini(d, srv.port, "127.0.0.1:%d" % port), d,
-                new_group=True)
+    bd = start_bd(d, srv.port, new_group=True)
+    port = bd.port
     try:
-        if not check("-bd starts (SIGINT)", bd.wait_ready()):
+        if not check("-bd starts (SIGINT)", bd.ready, bd.err):
             return
         c = Client(port)
         c.reply()
@@ -402,12 +398,11 @@ def interrupt():
 
 def upstream_down():
     d = tmpdir()
-    port, dead = free_port(), free_port()
-    ini = bd_ini(d, dead, "127.0.0.1:%d" % port)
-    bd = Daemon(ini, d)
+    bd = start_bd(d, free_port())
+    port, ini = bd.port, bd.ini
     queue = os.path.join(d, "spool", "queue")
     try:
-        if not check("-bd starts (upstream down)", bd.wait_ready()):
+        if not check("-bd starts (upstream down)", bd.ready, bd.err):
             return
         c = Client(port)
         c.reply()
@@ -500,9 +495,9 @@ def startup_refusals():
           b"[listen] allow" in r.err, r)
     # The port is taken: 71, one line.
     blocker = socket.socket()
-    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    blocker.bind(("127.0.0.1", port))
+    blocker.bind(("127.0.0.1", 0))
     blocker.listen(1)
+    port = blocker.getsockname()[1]
     try:
         refused_start("a port in use", bd_ini(d, 2, "127.0.0.1:%d" % port),
                       d, "cannot listen on 127.0.0.1:%d" % port, status=71)
@@ -512,13 +507,12 @@ def startup_refusals():
 
 def privilege_drop():
     d = tmpdir()
-    port = free_port()
     srv = FakeSMTP().start()
-    bd = Daemon(bd_ini(d, srv.port, "127.0.0.1:%d, [::1]:%d" % (port, port)),
-                d)
+    bd = start_bd(d, srv.port, "127.0.0.1:{port}, [::1]:{port}")
+    port = bd.port
     try:
         if not check("-bd starts on IPv4 and IPv6 loopback (privileges)",
-                     bd.wait_ready(2), bd.log()[-300:]):
+                     bd.ready, bd.log()[-300:] + repr(bd.err)):
             return
         with open("/proc/%d/status" % bd.p.pid) as f:
             st = dict(line.split(":", 1) for line in f if ":" in line)
@@ -551,23 +545,18 @@ def unprivileged():
     """Started by another user: it keeps that identity; a port below 1024
     then needs CAP_NET_BIND_SERVICE."""
     d = tmpdir()
-    port = free_port()
     srv = FakeSMTP().start()
-    ini = bd_ini(d, srv.port, "127.0.0.1:%d" % port)
     uid, gid = run_ids()
-    os.chown(ini, uid, gid)
     # The log file is opened by the daemon itself, as that user.
     os.chown(d, uid, gid)
     asuser = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid,
               "--clear-groups", "--inh-caps=-all"]
-    p = subprocess.Popen(asuser + [postern_path(), "-C", ini, "-bd"],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=base_env())
-    bd = Daemon.__new__(Daemon)
-    bd.d, bd.before, bd.p, bd.rc, bd.err = d, 0, p, None, b""
+    bd = start_bd(d, srv.port, prepare=lambda ini: os.chown(ini, uid, gid),
+                  prefix=asuser)
+    port, p = bd.port, bd.p
     try:
-        if check("-bd started as %s listens" % RUN_USER, bd.wait_ready(),
-                 bd.log()[-300:]):
+        if check("-bd started as %s listens" % RUN_USER, bd.ready,
+                 bd.log()[-300:] + repr(bd.err)):
             c = Client(port)
             c.reply()
             check_eq("... and delivers", send_on(c, new_tag()), 250)

@@ -21,7 +21,7 @@ from harness import (check, check_eq, done, require_postern,  # noqa: E402
 from fakesmtp import FakeSMTP  # noqa: E402
 from postfix import free_port  # noqa: E402
 from bd import (Daemon, Netns, bd_ini, log_text, message, new_tag,  # noqa
-                stuffed)
+                socket_activate, stuffed)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKESMTP = os.path.join(HERE, "lib", "fakesmtp.py")
@@ -205,12 +205,12 @@ def socket_activation():
     """systemd-socket-activate --accept: the connection as fd 3."""
     srv = FakeSMTP().start()
     d = tmpdir()
-    port = free_port()
     ini = bd_ini(d, srv.port, "127.0.0.1:25")
-    sa = subprocess.Popen([SOCKET_ACTIVATE, "-l", "127.0.0.1:%d" % port,
-                           "--accept", postern_path(), "-C", ini, "-bs"],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, env=base_env())
+    sa, port = socket_activate(["--accept", postern_path(), "-C", ini,
+                                "-bs"])
+    if not check("systemd-socket-activate --accept listens", sa):
+        srv.stop()
+        return
     try:
         tags = [new_tag(), new_tag()]
         sent = []
@@ -247,11 +247,9 @@ def socket_activation():
             sa.wait()
         srv.stop()
     # Accept=no hands postern the listening socket: refused, 78.
-    port = free_port()
-    sa = subprocess.Popen([SOCKET_ACTIVATE, "-l", "127.0.0.1:%d" % port,
-                           postern_path(), "-C", ini, "-bs"],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, env=base_env())
+    sa, port = socket_activate([postern_path(), "-C", ini, "-bs"])
+    if not check("systemd-socket-activate (Accept=no) listens", sa):
+        return
     try:
         c = None
         for _ in range(50):
@@ -272,12 +270,10 @@ def socket_activation():
         sa.wait()
         check("a listening socket (Accept=no): exit 78", False, "hangs")
     # An ini that cannot be read: the client hears why.
-    port = free_port()
-    sa = subprocess.Popen([SOCKET_ACTIVATE, "-l", "127.0.0.1:%d" % port,
-                           "--accept", postern_path(), "-C",
-                           os.path.join(d, "missing.ini"), "-bs"],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, env=base_env())
+    sa, port = socket_activate(["--accept", postern_path(), "-C",
+                                os.path.join(d, "missing.ini"), "-bs"])
+    if not check("systemd-socket-activate (bad ini) listens", sa):
+        return
     try:
         data = b""
         for _ in range(50):

@@ -13,6 +13,7 @@ import uuid
 
 from harness import (base_env, default_sections, merge, postern_path,
                      write_ini)
+from postfix import free_port
 
 RUN_USER = "nobody"     # [listen] user: what -bd started as root runs as
 
@@ -56,10 +57,10 @@ def log_text(d):
 class Daemon:
     """postern -C ini -bd, optionally inside a network namespace."""
 
-    def __init__(self, ini, d, netns=None, new_group=False):
+    def __init__(self, ini, d, netns=None, new_group=False, prefix=()):
         self.d = d
         self.before = len(log_text(d))
-        argv = [postern_path(), "-C", ini, "-bd"]
+        argv = list(prefix) + [postern_path(), "-C", ini, "-bd"]
         if netns:
             argv = ["ip", "netns", "exec", netns] + argv
         self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
@@ -114,6 +115,45 @@ class Daemon:
             self.rc = "timeout"
         self.err = self.p.stderr.read()
         return self.rc
+
+
+def start_bd(d, upstream_port, listen="127.0.0.1:{port}", extra=None,
+             prepare=None, **kw):
+    """A Daemon on a free port ({port} in listen), its port in .port, its
+    ini in .ini, whether it listens in .ready.  Other tests run at the
+    same time: a port taken between free_port() and the bind is tried
+    again with another."""
+    for _ in range(5):
+        port = free_port()
+        ini = bd_ini(d, upstream_port, listen.format(port=port), extra)
+        if prepare:
+            prepare(ini)
+        bd = Daemon(ini, d, **kw)
+        bd.port, bd.ini = port, ini
+        bd.ready = bd.wait_ready(listen.count("{port}"))
+        if bd.ready:
+            return bd
+        bd.finish(10)
+        if b"Address already in use" not in bd.err:
+            return bd
+    return bd
+
+
+def socket_activate(args, **kw):
+    """systemd-socket-activate -l 127.0.0.1:PORT args... on a free port,
+    once it listens: (Popen, port); None when it never did."""
+    for _ in range(5):
+        port = free_port()
+        p = subprocess.Popen(["/usr/bin/systemd-socket-activate", "-l",
+                              "127.0.0.1:%d" % port] + list(args),
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, env=base_env(), **kw)
+        line = p.stderr.readline()
+        if line.startswith(b"Listening on"):
+            return p, port
+        p.wait(10)
+    return None, None
 
 
 class Client:
