@@ -114,6 +114,11 @@ check-asan: deps
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    sh tests/run $(ASAN)
 
+# make demo and make check in a throwaway minimal Debian 12 root (as root;
+# slow, so not in .ci/run): tests/fresh.sh.
+check-fresh:
+	sh tests/fresh.sh
+
 demo: builddeps postern
 	sh tests/demo.sh
 
@@ -197,4 +202,4 @@ clean:
 	rm -f postern libpostern.a $(OBJ) $(UNIT)
 	rm -rf build
 
-.PHONY: all deps builddeps check check-asan demo bench install install-spool format clean
+.PHONY: all deps builddeps check check-asan check-fresh demo bench install install-spool format clean

@@ -1,0 +1,60 @@
+#!/bin/sh
+# tests/inroot.sh DIR CMD...: run CMD (through /bin/sh -c when it is one
+# word with spaces, else as given) as root inside the root DIR made by
+# tests/mkroot.sh, with /proc, /sys, /dev, /dev/pts and /dev/shm mounted
+# for the run.  The mounts are always undone, whatever CMD does and on
+# INT, TERM or HUP; the exit status is CMD's.  The environment is a clean
+# login one plus the root's /etc/environment (NODE_EXTRA_CA_CERTS).
+set -u
+
+if [ $# -lt 2 ]; then
+	echo "usage: tests/inroot.sh DIR CMD..." >&2
+	exit 64
+fi
+root=$(cd "$1" 2>/dev/null && pwd) || {
+	echo "tests/inroot.sh: no such directory: $1" >&2
+	exit 64
+}
+shift
+if [ ! -x "$root/bin/sh" ]; then
+	echo "tests/inroot.sh: $root is not a root (no /bin/sh)" >&2
+	exit 64
+fi
+
+mounted=""
+umount_all() {
+	# Innermost first: $mounted is kept in reverse order.
+	for m in $mounted; do
+		umount "$m" 2>/dev/null || umount -l "$m"
+	done
+	mounted=""
+}
+trap umount_all EXIT
+trap 'exit 130' INT TERM HUP
+
+mnt() {
+	# mnt WHERE MOUNT-ARGS...
+	where=$root$1
+	shift
+	mkdir -p "$where"
+	mount "$@" "$where" || exit 71
+	mounted="$where $mounted"
+}
+mnt /proc -t proc proc
+mnt /sys -t sysfs sysfs
+mnt /dev --bind /dev
+# What is mounted under the root's /dev must not show up in this
+# machine's /dev when / is a shared mount.
+mount --make-private "$root/dev" || exit 71
+mnt /dev/pts -t devpts -o newinstance,ptmxmode=0666 devpts
+mnt /dev/shm -t tmpfs -o mode=1777 tmpfs
+
+# A clean environment: what a root login in the root would have.
+set -- env -i HOME=/root USER=root LOGNAME=root TERM="${TERM:-dumb}" \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    LANG=C.UTF-8 $(grep -E '^[A-Z_]+=[^ ]*$' "$root/etc/environment" \
+    2>/dev/null) chroot "$root" "$@"
+"$@"
+rc=$?
+umount_all
+exit $rc
