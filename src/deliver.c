@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -182,20 +181,6 @@ deliver_smtp_opts(const struct cli *cli, const struct config *cfg,
 	o->partial = cfg->partial_delivery;
 }
 
-/* A short unique id for the log: time and pid, as hex. */
-static void
-make_id(char *id, size_t size)
-{
-	struct timespec ts;
-	unsigned int r = 0;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (unsigned int)ts.tv_nsec;
-	snprintf(id, size, "%llX%05X%04X", (unsigned long long)ts.tv_sec,
-	    (unsigned int)getpid() & 0xfffff, r & 0xffff);
-}
-
 static double
 elapsed(const struct timespec *t0)
 {
@@ -227,7 +212,7 @@ log_to(char *to, size_t size, const struct rcpts *r)
 }
 
 struct attempt {
-	char id[32];
+	char id[SPOOL_ID_MAX]; /* the queue id too, when it is spooled */
 	const struct msg *msg;
 	const struct rcpts *rcpts;
 	const char *relay;
@@ -248,11 +233,13 @@ log_result(const struct attempt *a, const char *status, const char *result)
 	err_sanitize(res, sizeof(res), result, strlen(result));
 	log_msg(LOG_INFO,
 	    "id=%s msgid=%s from=<%s> to=%s relay=%s tls=%s auth=%s "
-	    "size=%llu status=%s delay=%.2f result=\"%s\"",
+	    "size=%llu status=%s delay=%.2f result=\"%s\"%s",
 	    a->id, a->msg->msgid ? a->msg->msgid : "-", a->msg->sender, to,
 	    a->relay ? a->relay : "none", a->tls ? a->tls : "no",
 	    a->auth ? a->auth : "none",
-	    a->msg->size, status, elapsed(&a->t0), res);
+	    a->msg->size, status, elapsed(&a->t0), res,
+	    /* Lines cut at 998 octets: the content changed (postern(8)). */
+	    a->msg->folded ? " folded=yes" : "");
 }
 
 /*
@@ -409,6 +396,7 @@ spool_it(const struct cli *cli, const struct config *cfg, struct attempt *a,
 	struct err se;
 
 	err_clear(&se);
+	memcpy(id, a->id, sizeof(id));
 	if (queue_submit(cli, cfg, m, r->v, r->n, why, id, &se) == -1) {
 		if (why == NULL) {
 			*e = se;
@@ -425,9 +413,9 @@ spool_it(const struct cli *cli, const struct config *cfg, struct attempt *a,
 	log_result(a, "queued", res);
 	if (why != NULL && why->maybe_sent)
 		log_msg(LOG_WARNING,
-		    "id=%s queue_id=%s: the connection was lost after the "
-		    "final dot; the retry may deliver the message twice",
-		    a->id, id);
+		    "id=%s: the connection was lost after the final dot; "
+		    "the retry may deliver the message twice",
+		    id);
 	if (why == NULL && kick_add(id) == -1)
 		log_msg(LOG_WARNING, "id=%s: left for the next queue run", id);
 	err_clear(e);
@@ -445,7 +433,7 @@ deliver_msg(const struct cli *cli, const struct config *cfg, struct msg *m,
 
 	memset(&a, 0, sizeof(a));
 	clock_gettime(CLOCK_MONOTONIC, &a.t0);
-	make_id(a.id, sizeof(a.id));
+	spool_id_new(a.id);
 	a.msg = m;
 	a.rcpts = &r;
 	if (cfg->queue_mode == CONFIG_QUEUE_ALWAYS)

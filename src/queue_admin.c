@@ -64,6 +64,7 @@ queue_submit(const struct cli *cli, const struct config *cfg, struct msg *m,
 	int r = -1;
 
 	memset(&env, 0, sizeof(env));
+	memcpy(env.id, id, SPOOL_ID_MAX);
 	if (nrcpts > SPOOL_RCPT_MAX)
 		return err_set(e, ERR_DATA, "more than %d recipients",
 		    SPOOL_RCPT_MAX);

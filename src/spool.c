@@ -102,14 +102,14 @@ spool_close(struct spool *sp)
  * lock (one process never makes two in the same microsecond with the
  * same counter) and sorted by age while seconds fit 8 digits.
  */
-static void
-spool_new_id(char *id, size_t size)
+void
+spool_id_new(char id[SPOOL_ID_MAX])
 {
 	static unsigned int counter;
 	struct timeval tv;
 
 	gettimeofday(&tv, NULL);
-	snprintf(id, size, "%08llX%05lX%06lX%02X", (long long)tv.tv_sec,
+	snprintf(id, SPOOL_ID_MAX, "%08llX%05lX%06lX%02X", (long long)tv.tv_sec,
 	    (long)tv.tv_usec, (long)getpid() & 0xffffff, counter++ & 0xff);
 }
 
@@ -143,7 +143,13 @@ spool_create(struct spool *sp, struct spool_writer *w, struct spool_env *env,
 	w->fd = -1;
 	if (sp->fd[SPOOL_DIR_TMP] == -1)
 		return err_set(e, ERR_CANTCREAT, "no spool at %s", sp->dir);
-	spool_new_id(w->id, sizeof(w->id));
+	/* The id the message got at submission, when it has one, so that
+	 * it is known by one id from the first log line to the last. */
+	if (memchr(env->id, '\0', sizeof(env->id)) != NULL &&
+	    spool_id_ok(env->id))
+		memcpy(w->id, env->id, sizeof(w->id));
+	else
+		spool_id_new(w->id);
 	memcpy(env->id, w->id, sizeof(env->id));
 	buf_init(&w->out, SPOOL_ENV_MAX);
 	w->fd = openat(sp->fd[SPOOL_DIR_TMP], w->id,

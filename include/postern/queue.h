@@ -25,7 +25,8 @@ struct msg;
 
 /*
  * Commit a message that has been read (msg.h) for these recipients to
- * the spool; id receives its queue id.  why: the failed first attempt
+ * the spool under id, the id it got at submission (spool_id_new), so the
+ * log knows it by one id; an empty id gets a new one, written back.  why: the failed first attempt
  * that sent it there (recorded as attempt 1, with its error and the next
  * try), or NULL when nothing was tried.  ERR_CANTCREAT when the spool
  * cannot be written (the text names the file and the cause).

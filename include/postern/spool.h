@@ -92,8 +92,15 @@ struct spool_writer {
 };
 
 /*
- * Start a message with this envelope (env->id is filled; the state
- * fields are ignored).  Then add data with spool_write/spool_copy, and
+ * A new id: seconds, microseconds, pid and a counter, in hex; unique
+ * without a lock and sorted by age.
+ */
+void spool_id_new(char id[SPOOL_ID_MAX]);
+
+/*
+ * Start a message with this envelope (env->id: the id to use when it is
+ * a well-formed one from spool_id_new, else a new one is filled in; the
+ * state fields are ignored).  Then add data with spool_write/spool_copy, and
  * commit with spool_commit, or throw it away with spool_abort.  Every
  * failure is ERR_CANTCREAT naming the file and the cause.
  */

@@ -99,6 +99,42 @@ def long_lines():
              line + b"\nshort\n")
 
 
+def logged_fold():
+    """A long line in a multipart body is cut (the content changes): the
+    log line says folded=yes; a re-encoded one, which keeps the content,
+    does not (issue 9, item 1)."""
+    from harness import ini_for, run
+    from fakesmtp import FakeSMTP
+
+    def deliver(text):
+        srv = FakeSMTP().start()
+        try:
+            ini, d = ini_for(srv.port)
+            res = run(SENDER + ["-i", "b@x.test"], text, ini=ini)
+            srv.wait_closed(10)
+        finally:
+            srv.stop()
+        with open(os.path.join(d, "postern.log"), "rb") as f:
+            return res, srv, f.read()
+
+    part = b"y" * 3000
+    text = (b"From: a@x.test\nSubject: multi\nMIME-Version: 1.0\n"
+            b"Content-Type: multipart/mixed; boundary=BB\n\n--BB\n"
+            b"Content-Type: text/plain\n\n" + part + b"\n--BB--\n")
+    res, srv, log = deliver(text)
+    raw = srv.messages()[0].data_raw if srv.messages() else b""
+    check("multipart long line: delivered, cut to 998 octets",
+          res.rc == 0 and raw and max_line(raw) <= 998, (res, len(raw)))
+    check("multipart long line: the log line says folded=yes",
+          b"status=sent" in log and log.rstrip().endswith(b" folded=yes"),
+          log)
+    res, srv, log = deliver(b"From: a@x.test\nSubject: qp\n\n" + part +
+                            b"\n")
+    check("single part long line (re-encoded): no folded=yes",
+          res.rc == 0 and b"status=sent" in log and b"folded" not in log,
+          log)
+
+
 def eightbit():
     text = crlf("From: a@x.test\nSubject: 8bit\n\nGr\u00fc\u00dfe\n")
     t = send("8-bit body, 8BITMIME offered", SENDER + ["-i", "b@x.test"],
@@ -289,6 +325,7 @@ def main():
     dots()
     line_ends()
     long_lines()
+    logged_fold()
     eightbit()
     addresses()
     recipients()

@@ -136,6 +136,37 @@ def fallback():
           lq.out == b"Mail queue is empty\n", lq)
 
 
+def one_id():
+    """A spooled message is known by one id from submission to delivery:
+    the submission's id= is its queue id, and the queue runner's line
+    uses it too (issue 9, item 2)."""
+    ini, d, port, spool = setup()
+    res = run(ARGS, msg("one id"), ini=ini)
+    q = files(spool, "queue")
+    check("one id: spooled", res.rc == 0 and len(q) == 1, res)
+    if not q:
+        return
+    import re
+    ids = set(re.findall(rb"\bid=([0-9A-F]+)", log_text(d)))
+    check_eq("one id: the submission's log id is the queue id", ids,
+             {q[0].encode()})
+    check("one id: queued as the same id",
+          b"result=\"queued as %s: " % q[0].encode() in log_text(d),
+          log_text(d))
+    srv = FakeSMTP().start(port)
+    try:
+        res = run(["-q"], ini=ini)
+        srv.wait_closed(10)
+    finally:
+        srv.stop()
+    lines = [x for x in log_text(d).splitlines() if b"status=sent" in x]
+    check("one id: the delivery's line has the same id",
+          len(lines) == 1 and b" id=%s " % q[0].encode() in lines[0],
+          log_text(d))
+    ids = set(re.findall(rb"\bid=([0-9A-F]+)", log_text(d)))
+    check_eq("one id: no other id in the whole log", ids, {q[0].encode()})
+
+
 def never_and_missing():
     ini, d, port, spool = setup({"mode": "never"})
     res = run(ARGS, msg("never"), ini=ini)
@@ -869,6 +900,7 @@ def main():
     partial_unspoolable()
     server_refuses_sessions()
     fallback()
+    one_id()
     never_and_missing()
     always()
     concurrent()
