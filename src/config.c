@@ -537,9 +537,7 @@ cfg_ready(struct cfg_ctx *c, struct err *e)
 	size_t i;
 
 	if (srv->nhosts == 0)
-		return err_set(e, ERR_CONFIG,
-		    "%s: [%s] host is required for mode = %s", c->cfg->path,
-		    sect, sect);
+		return config_no_relay_err(c->cfg, e);
 	for (i = 0; i < srv->nhosts; i++)
 		if (cfg_port_known(c, sect,
 			strcmp(srv->hosts[i].port, srv->port) == 0 ? "port"
@@ -612,7 +610,10 @@ cfg_close(struct cfg_ctx *c)
 	explicit_bzero(c->io, sizeof(c->io));
 }
 
-/* ready: also what only a delivery needs (cfg_ready). */
+/* ready: also what only a delivery needs (cfg_ready); CFG_SUBMIT: the
+ * same, except that a missing host is allowed when the spool keeps the
+ * mail (config_load_submit). */
+#define CFG_SUBMIT 2
 static int
 cfg_load(const char *path, int ready, struct config *cfg, struct err *e)
 {
@@ -640,7 +641,9 @@ cfg_load(const char *path, int ready, struct config *cfg, struct err *e)
 	    cfg_tls(&c, "local", &cfg->local, e) == -1 ||
 	    cfg_tls(&c, "remote", &cfg->remote, e) == -1 ||
 	    cfg_allow(&c, e) == -1 || cfg_finish(cfg, e) == -1 ||
-	    cfg_check(&c, e) == -1 || (ready && cfg_ready(&c, e) == -1)) {
+	    cfg_check(&c, e) == -1 ||
+	    (ready && !(ready == CFG_SUBMIT && config_no_relay(cfg)) &&
+		cfg_ready(&c, e) == -1)) {
 		cfg_close(&c);
 		config_free(cfg);
 		return -1;
@@ -659,6 +662,28 @@ int
 config_load_admin(const char *path, struct config *cfg, struct err *e)
 {
 	return cfg_load(path, 0, cfg, e);
+}
+
+int
+config_load_submit(const char *path, struct config *cfg, struct err *e)
+{
+	return cfg_load(path, CFG_SUBMIT, cfg, e);
+}
+
+int
+config_no_relay(const struct config *cfg)
+{
+	return config_server(cfg)->nhosts == 0 &&
+	    cfg->queue_mode != CONFIG_QUEUE_NEVER;
+}
+
+int
+config_no_relay_err(const struct config *cfg, struct err *e)
+{
+	const char *sect = cfg->delivery == CONFIG_LOCAL ? "local" : "remote";
+
+	return err_set(e, ERR_CONFIG, "%s: [%s] host is required for mode = %s",
+	    cfg->path ? cfg->path : CONFIG_PATH, sect, sect);
 }
 
 void

@@ -422,6 +422,35 @@ spool_it(const struct cli *cli, const struct config *cfg, struct attempt *a,
 	return 0;
 }
 
+/*
+ * No relay set yet (the ini as make install left it): the message is
+ * kept in the spool, not refused, and said loudly; the queue runner sends
+ * it once a host is set.  A spool that cannot take it leaves the refusal
+ * of the ini (78).
+ */
+static int
+hold_no_relay(const struct cli *cli, const struct config *cfg,
+    struct attempt *a, struct msg *m, const struct rcpts *r, struct err *e)
+{
+	struct err why, ce;
+	int rc;
+
+	err_clear(&ce);
+	config_no_relay_err(cfg, &ce);
+	err_clear(&why);
+	err_set(&why, ERR_CONFIG,
+	    "no relay is set (%s); kept until one is, then postern -q "
+	    "sends it",
+	    ce.text);
+	rc = spool_it(cli, cfg, a, m, r, &why, e);
+	if (rc == 0)
+		log_msg(LOG_ERR,
+		    "id=%s: no relay is set (%s): the message is kept in the "
+		    "spool; set the host, then run postern -q",
+		    a->id, ce.text);
+	return rc;
+}
+
 int
 deliver_msg(const struct cli *cli, const struct config *cfg, struct msg *m,
     char **rcpts, size_t nrcpts, struct err *e)
@@ -436,6 +465,8 @@ deliver_msg(const struct cli *cli, const struct config *cfg, struct msg *m,
 	spool_id_new(a.id);
 	a.msg = m;
 	a.rcpts = &r;
+	if (config_no_relay(cfg))
+		return hold_no_relay(cli, cfg, &a, m, &r, e);
 	if (cfg->queue_mode == CONFIG_QUEUE_ALWAYS)
 		return spool_it(cli, cfg, &a, m, &r, NULL, e);
 	a.spool_temp = cfg->queue_mode == CONFIG_QUEUE_FALLBACK;

@@ -126,6 +126,9 @@ load_config(const struct cli *cli, struct config *cfg, struct err *e)
 {
 	if (cli->mode == CLI_LISTQ || cli->mode == CLI_REMOVE)
 		return config_load_admin(cli->config, cfg, e);
+	/* Mail sent before the relay is set is spooled, not lost. */
+	if (cli->mode == CLI_SEND || cli->mode == CLI_SERVER)
+		return config_load_submit(cli->config, cfg, e);
 	return config_load(cli->config, cfg, e);
 }
 

@@ -33,11 +33,13 @@ first_attempt(struct spool *sp, const struct config *cfg,
 	struct err se;
 	size_t i;
 
-	env->attempts = 1;
-	env->last = (long long)time(NULL);
-	env->next = env->last + queue_backoff(cfg, 1);
 	env->error = (char *)why->text;
-	for (i = 0; i < env->nrcpts; i++) {
+	/* Not tried (no relay set): due as soon as a runner can send it;
+	 * the error says why it waits. */
+	env->attempts = why->class == ERR_CONFIG ? 0 : 1;
+	env->last = env->attempts ? (long long)time(NULL) : 0;
+	env->next = env->attempts ? env->last + queue_backoff(cfg, 1) : 0;
+	for (i = 0; i < env->nrcpts && env->attempts; i++) {
 		env->rcpts[i].state = SPOOL_PENDING;
 		env->rcpts[i].code = why->code >= 200 && why->code <= 599
 		    ? why->code

@@ -40,6 +40,10 @@ mnt() {
 	mount "$@" "$where" || exit 71
 	mounted="$where $mounted"
 }
+# The root is a mount point of its own, as / is on a real machine: a
+# test's `unshare -m` makes / private, which a plain directory refuses.
+mnt "" --bind "$root"
+mount --make-private "$root" || exit 71
 mnt /proc -t proc proc
 mnt /sys -t sysfs sysfs
 mnt /dev --bind /dev

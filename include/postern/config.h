@@ -148,6 +148,17 @@ int config_load(const char *path, struct config *, struct err *);
  * files and ciphers): for the spool's own modes, mailq and --remove.
  */
 int config_load_admin(const char *path, struct config *, struct err *);
+/*
+ * For a submission (sendmail, -bs): config_load, except that a file that
+ * names no host loads when the spool can keep the mail ([queue] mode is
+ * not never): config_no_relay() then says so, and the message is spooled
+ * until a host is set (postern(8), BEFORE THE RELAY IS SET).
+ */
+int config_load_submit(const char *path, struct config *, struct err *);
+/* 1: the server mode selects has no host, and the spool may be used. */
+int config_no_relay(const struct config *);
+/* The ERR_CONFIG that --check and the other modes report for it: -1. */
+int config_no_relay_err(const struct config *, struct err *);
 /* Defaults only, for modes that need no file (e.g. --version). */
 void config_defaults(struct config *);
 /* The server the delivery mode selects. */

@@ -26,9 +26,11 @@ struct msg;
 /*
  * Commit a message that has been read (msg.h) for these recipients to
  * the spool under id, the id it got at submission (spool_id_new), so the
- * log knows it by one id; an empty id gets a new one, written back.  why: the failed first attempt
- * that sent it there (recorded as attempt 1, with its error and the next
- * try), or NULL when nothing was tried.  ERR_CANTCREAT when the spool
+ * log knows it by one id; an empty id gets a new one, written back.
+ * why: the failed first attempt that sent it there (recorded as attempt
+ * 1, with its error and the next try), or NULL when nothing was tried;
+ * ERR_CONFIG (no relay set): nothing was tried, why is kept as the
+ * message's error and the message is due at once.  ERR_CANTCREAT when the spool
  * cannot be written (the text names the file and the cause).
  */
 int queue_submit(const struct cli *, const struct config *, struct msg *,

@@ -206,9 +206,65 @@ def admin_without_relay():
     check("--check without [remote] host: exit 78, host is required",
           r.rc == 78 and stderr_line_ok(r) and
           b"[remote] host is required for mode = remote" in r.err, r)
+
+
+def send_without_relay():
+    """Mail sent before [remote] host is set (cron right after make
+    install) is kept in the spool, said loudly, shown by mailq and sent
+    by -q once the host is set; with mode = never, or a spool that cannot
+    take it, it is refused (78) as the ini is (issue 9, item 7)."""
+    from fakesmtp import FakeSMTP
+    d = tmpdir()
+    spool = os.path.join(d, "spool")
+    log = os.path.join(d, "postern.log")
+    text = ("[delivery]\nmode = remote\n[remote]\nhost =%s\n"
+            "[queue]\ndir = %s\nmode = %s\n[sender]\ndomain = x.test\n"
+            "[log]\nsyslog = no\nfile = %s\n")
+    ini = write_ini(d, text=text % ("", spool, "fallback", log))
+    r = run(["-i", "a@y.test"], b"Subject: early\n\nbody\n", ini=ini)
+    q = os.listdir(os.path.join(spool, "queue")) \
+        if os.path.isdir(os.path.join(spool, "queue")) else []
+    check("send without [remote] host: exit 0, silent, spooled",
+          r.rc == 0 and r.err == b"" and len(q) == 1, (r, q))
+    with open(log, "rb") as f:
+        lines = f.read()
+    check("send without [remote] host: the log says no relay is set and "
+          "how to send it", b"status=queued" in lines and
+          b"no relay is set" in lines and b"run postern -q" in lines, lines)
+    r = run(["-bp"], ini=ini)
+    check("mailq without [remote] host: the message and why it waits",
+          r.rc == 0 and q and q[0].encode() in r.out and
+          b"no relay is set" in r.out and b"attempts: 0" in r.out, r)
+    r = run(["-q"], ini=ini)
+    check("-q without [remote] host: exit 78, host is required",
+          r.rc == 78 and b"[remote] host is required" in r.err, r)
+    srv = FakeSMTP().start()
+    try:
+        ini = write_ini(d, text=text % (" 127.0.0.1:%d" % srv.port, spool,
+                                        "fallback", log))
+        r = run(["--queue-run"], ini=ini)
+        srv.wait_closed(10)
+        m = srv.messages()
+    finally:
+        srv.stop()
+    check("host set: --queue-run sends it at once", r.rc == 0 and
+          len(m) == 1 and m[0].rcpts == ["a@y.test"], (r, len(m)))
+    check("host set: the spool is empty",
+          os.listdir(os.path.join(spool, "queue")) == [], spool)
+
+    ini = write_ini(d, text=text % ("", spool, "never", log), name="n.ini")
     r = run(["a@y.test"], b"Subject: x\n\nbody\n", ini=ini)
-    check("send without [remote] host: exit 78",
-          r.rc == 78 and stderr_line_ok(r), r)
+    check("send without [remote] host, mode = never: exit 78",
+          r.rc == 78 and stderr_line_ok(r) and
+          b"host is required" in r.err, r)
+    bad = os.path.join(d, "file")
+    with open(bad, "w") as f:
+        f.write("not a directory\n")
+    ini = write_ini(d, text=text % ("", bad, "fallback", log), name="u.ini")
+    r = run(["a@y.test"], b"Subject: x\n\nbody\n", ini=ini)
+    check("send without [remote] host, spool unusable: exit 78, both "
+          "causes", r.rc == 78 and stderr_line_ok(r) and
+          b"host is required" in r.err and b"cannot be spooled" in r.err, r)
 
 
 def setgid_drop():
@@ -384,6 +440,7 @@ def main():
     ini_trust()
     check_finds_delivery_errors()
     admin_without_relay()
+    send_without_relay()
     return done()
 
 

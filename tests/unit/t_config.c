@@ -813,6 +813,24 @@ test_ready(void)
 	T_OK(config_load(ini_path, &cfg, &e) == -1 && e.class == ERR_CONFIG &&
 		strstr(e.text, "[remote] host is required") != NULL,
 	    "the same file: config_load still wants the host");
+	err_clear(&e);
+	T_OK(config_load_submit(ini_path, &cfg, &e) == 0 &&
+		config_no_relay(&cfg),
+	    "the same file: a submission loads it, without a relay");
+	config_free(&cfg);
+	unlink(ini_path);
+	err_clear(&e);
+	T_OK(config_load_submit(write_tmp("[queue]\nmode = never\n"), &cfg,
+		 &e) == -1 &&
+		strstr(e.text, "[remote] host is required") != NULL,
+	    "submission, mode = never: the host is required");
+	unlink(ini_path);
+	err_clear(&e);
+	T_OK(config_load_submit(write_tmp("[remote]\nhost = a.test\n"), &cfg,
+		 &e) == 0 &&
+		!config_no_relay(&cfg),
+	    "submission with a host: a relay");
+	config_free(&cfg);
 	unlink(ini_path);
 	err_clear(&e);
 	T_OK(config_load_admin(write_tmp("[remote]\ntls = implicit\n"
