@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "postern/config.h"
+#include "postern/log.h"
 #include "config_int.h"
 
 static void
@@ -116,4 +117,37 @@ config_print(const struct config *cfg, FILE *fp)
 		    cfg->aliases[i].addr);
 	if (cfg->alias_default != NULL)
 		fprintf(fp, "default = %s\n", cfg->alias_default);
+}
+
+/*
+ * What loads but is probably not what the admin wants, said once by
+ * --check (a delivery stays quiet): mail that would leave with a domain
+ * no other host can answer, and log lines that reach nobody.
+ */
+int
+config_warn(const struct config *cfg, FILE *fp)
+{
+	int n = 0;
+
+	if (cfg->domain != NULL && strchr(cfg->domain, '.') == NULL) {
+		fprintf(fp,
+		    "postern: warning: the mail domain \"%s\" is not "
+		    "qualified: mail goes out as user@%s (set [sender] domain, "
+		    "or write the domain in /etc/mailname)\n",
+		    cfg->domain, cfg->domain);
+		n++;
+	}
+	if (cfg->log_file == NULL && !cfg->log_syslog) {
+		fprintf(fp, "postern: warning: log lines go nowhere: [log] "
+			    "syslog = no and no [log] file\n");
+		n++;
+	} else if (cfg->log_file == NULL && !log_syslog_present()) {
+		fprintf(fp,
+		    "postern: warning: log lines go nowhere: no syslog "
+		    "socket (%s) and no [log] file (set [log] file, or run a "
+		    "syslog daemon)\n",
+		    _PATH_LOG);
+		n++;
+	}
+	return n;
 }

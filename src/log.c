@@ -159,6 +159,14 @@ log_msg(int prio, const char *fmt, ...)
 		log_to_file(text);
 }
 
+int
+log_syslog_present(void)
+{
+	struct stat st;
+
+	return stat(_PATH_LOG, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 void
 log_close(void)
 {

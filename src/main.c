@@ -146,7 +146,12 @@ run(const struct cli *cli, struct err *e)
 			listen_bs_unavailable(e->text);
 		return -1;
 	}
-	log_open(cli->log_tag, cfg.log_file, cfg.log_syslog);
+	/* --check and --serverinfo only show: they leave no log file. */
+	log_open(cli->log_tag,
+	    cli->mode == CLI_CHECK || cli->mode == CLI_SERVERINFO
+		? NULL
+		: cfg.log_file,
+	    cfg.log_syslog);
 	switch (cli->mode) {
 	case CLI_CHECK:
 		/* A [listen] section: what -bd would refuse is refused. */
@@ -155,6 +160,7 @@ run(const struct cli *cli, struct err *e)
 			break;
 		}
 		config_print(&cfg, stdout);
+		config_warn(&cfg, stderr);
 		rc = fflush(stdout) == 0
 		    ? 0
 		    : err_sys(e, ERR_IO, "cannot write the settings");

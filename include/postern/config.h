@@ -167,6 +167,11 @@ const struct config_server *config_server(const struct config *);
 void config_rewrite(const struct config *, struct addr_rewrite *);
 /* --check: the effective settings, secrets masked, in ini form. */
 void config_print(const struct config *, FILE *);
+/*
+ * --check's warnings, one "postern: warning: ..." line each: an
+ * unqualified mail domain, log lines that go nowhere.  Returns how many.
+ */
+int config_warn(const struct config *, FILE *);
 void config_free(struct config *);
 
 /*

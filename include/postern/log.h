@@ -18,5 +18,11 @@ void	 log_close(void);
  * -bd, or -bs on a socket); NULL: no more.
  */
 void	 log_set_client(const char *addr);
+/*
+ * 1 when syslog(3) has somewhere to write: _PATH_LOG (/dev/log) is a
+ * socket.  Without one (no syslog daemon, a container) syslog drops every
+ * line without a word; --check says so.
+ */
+int	 log_syslog_present(void);
 
 #endif

@@ -5,6 +5,8 @@ file, -C giving up a set-group-ID privilege, the ini's own permissions,
 
 import grp
 import os
+import re
+import stat
 import shutil
 import socket
 import subprocess
@@ -44,7 +46,8 @@ def check_mode():
     ini = write_ini(d, text="[delivery]\nmode = remote\n"
                     "[remote]\nhost = a.example.test, [::1]:2525\n"
                     "timeout = 7\n[sender]\ndomain = x.test\n"
-                    "[aliases]\nroot = ops@x.test\n[log]\nsyslog = no\n")
+                    "[aliases]\nroot = ops@x.test\n[log]\nsyslog = no\n"
+                    "file = %s\n" % os.path.join(d, "postern.log"))
     r = run(["--check"], ini=ini)
     check("--check: exit 0, nothing on stderr", r.rc == 0 and r.err == b"",
           r)
@@ -66,13 +69,68 @@ def check_mode():
           r.rc == 78 and stderr_line_ok(r) and b"bad.ini:2" in r.err, r)
 
 
+def check_warnings():
+    """--check warns (exit 0, settings still printed) about a mail domain
+    without a dot and about log lines that reach nobody: syslog off, or
+    no syslog socket, and no [log] file (issue 9, items 3 and 4)."""
+    d = tmpdir()
+    logf = os.path.join(d, "postern.log")
+    base = ("[delivery]\nmode = local\n[sender]\n%s\n[log]\n%s\n")
+    warn = b"postern: warning: "
+
+    def check_run(sender, log, name="w.ini"):
+        r = run(["--check"], ini=write_ini(d, text=base % (sender, log),
+                                          name=name))
+        lines = r.err.splitlines()
+        return r, [x for x in lines if x.startswith(warn)], lines
+
+    r, w, lines = check_run("domain = vm", "syslog = no\nfile = " + logf)
+    check("--check, domain vm: exit 0, one warning naming it",
+          r.rc == 0 and len(w) == 1 and len(lines) == 1 and
+          b"\"vm\" is not qualified" in w[0] and b"user@vm" in w[0] and
+          b"/etc/mailname" in w[0] and b"[sender]" in r.out, r)
+    r, w, lines = check_run("domain = x.test", "syslog = no\nfile = " + logf)
+    check("--check, qualified domain and a log file: no warning",
+          r.rc == 0 and r.err == b"", r)
+    r, w, lines = check_run("domain = x.test", "syslog = no")
+    check("--check, syslog = no and no file: log lines go nowhere",
+          r.rc == 0 and len(w) == 1 and b"log lines go nowhere" in w[0] and
+          b"syslog = no" in w[0], r)
+    r, w, lines = check_run("domain = x.test", "syslog = yes")
+    sock = os.path.exists("/dev/log") and \
+        stat.S_ISSOCK(os.stat("/dev/log").st_mode)
+    if sock:
+        check("--check, syslog with /dev/log, no file: no warning",
+              r.rc == 0 and r.err == b"", r)
+    else:
+        check("--check, syslog without /dev/log, no file: log lines go "
+              "nowhere", r.rc == 0 and len(w) == 1 and
+              b"no syslog socket (/dev/log)" in w[0], r)
+    r, w, lines = check_run("domain = x.test", "syslog = yes\nfile = " + logf)
+    check("--check, syslog and a file: no warning",
+          r.rc == 0 and r.err == b"", r)
+    check("--check creates no log file", not os.path.exists(logf),
+          os.listdir(d))
+    # The domain from /etc/mailname is config_default_domain's (t_config);
+    # here: with no [sender] domain the warning names what was resolved.
+    r, w, lines = check_run("", "syslog = no\nfile = " + logf)
+    out = r.out.decode(errors="replace")
+    dom = re.search(r"^domain = (\S+)$", out, re.M)
+    dom = dom.group(1) if dom else "?"
+    check("--check, resolved domain %s: warned iff unqualified" % dom,
+          r.rc == 0 and (len(w) == 1) == ("." not in dom), (dom, r))
+
+
 def serverinfo():
     srv = FakeSMTP(caps=["PIPELINING", "8BITMIME", "SIZE 1000",
                          "DSN"]).start()
     try:
-        ini, _ = ini_for(srv.port)
+        ini, d = ini_for(srv.port)
         r = run(["--serverinfo"], ini=ini)
         srv.wait_closed(5)
+        check("--serverinfo creates no log file (issue 9, item 5)",
+              not os.path.exists(os.path.join(d, "postern.log")),
+              os.listdir(d))
         cmds = srv.commands()
         msgs = srv.transactions()
     finally:
@@ -434,6 +492,7 @@ def main():
     ipv6()
     info_modes()
     check_mode()
+    check_warnings()
     serverinfo()
     log_lines()
     setgid_drop()
