@@ -37,7 +37,11 @@ UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
 	tests/unit/t_smtp tests/unit/t_smtp_tx tests/unit/t_tls tests/unit/t_ntlm tests/unit/t_auth \
 	tests/unit/t_spool tests/unit/t_cred tests/unit/t_peer
 
-all: postern
+all: havedeps postern
+
+# Stop at once, with one line naming the missing Debian packages.
+havedeps:
+	@sh tests/havedeps.sh "$(CC)"
 
 .SUFFIXES: .c .o
 .c.o:
@@ -202,4 +206,4 @@ clean:
 	rm -f postern libpostern.a $(OBJ) $(UNIT)
 	rm -rf build
 
-.PHONY: all deps builddeps check check-asan check-fresh demo bench install install-spool format clean
+.PHONY: all havedeps deps builddeps check check-asan check-fresh demo bench install install-spool format clean

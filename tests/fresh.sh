@@ -56,6 +56,19 @@ git clone -q "$top" "$root/root/postern" || {
 }
 echo "== check-fresh: testing commit $(git -C "$top" rev-parse --short HEAD)"
 
+# What a person types first: without the build dependencies, make must
+# stop at once with one line naming the packages (tests/havedeps.sh).
+echo "== check-fresh: make (no build dependencies yet)"
+sh "$here/inroot.sh" "$root" sh -c 'cd /root/postern && make' \
+    >"$log" 2>&1
+rc=$?
+cat "$log"
+if [ "$rc" -eq 0 ] || grep -q 'fatal error' "$log" ||
+    ! grep -q '^make: missing Debian packages: .*apt-get install' "$log"; then
+	echo "check-fresh: FAILED: make did not stop with the missing packages"
+	exit 1
+fi
+
 echo "== check-fresh: make demo"
 sh "$here/inroot.sh" "$root" sh -c 'cd /root/postern && make demo' \
     2>&1 | tee "$log"
