@@ -135,20 +135,53 @@ install: postern
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
 	cp postern $(DESTDIR)$(SBINDIR)/postern
 	chmod 755 $(DESTDIR)$(SBINDIR)/postern
-	for l in $(SBINDIR)/sendmail $(LIBDIR_SENDMAIL)/sendmail \
-	    $(BINDIR)/mailq $(BINDIR)/newaliases; do \
-	    if [ -z "$(FORCE_LINKS)" ] && \
-	        { [ -e "$(DESTDIR)$$l" ] || [ -L "$(DESTDIR)$$l" ]; } && \
-	        ! readlink "$(DESTDIR)$$l" | grep -q postern; then \
-	        echo "make install: $(DESTDIR)$$l belongs to another" \
-	            "mailer, left alone (FORCE_LINKS=1 replaces it)"; \
-	    else ln -sf $(SBINDIR)/postern "$(DESTDIR)$$l"; fi; done
+	# A link another mailer owns is left alone, or with FORCE_LINKS=1
+	# moved to NAME.postern-backup (never over an older backup).
+	for l in $(INSTALL_LINKS); do d="$(DESTDIR)$$l"; \
+	    if ! { [ -e "$$d" ] || [ -L "$$d" ]; } || \
+	        readlink "$$d" | grep -q postern; then \
+	        ln -sf $(SBINDIR)/postern "$$d"; \
+	    elif [ -z "$(FORCE_LINKS)" ]; then :; \
+	    elif [ -e "$$d.postern-backup" ] || [ -L "$$d.postern-backup" ]; \
+	    then echo "make install: $$d left alone:" \
+	        "$$d.postern-backup already exists"; \
+	    else mv "$$d" "$$d.postern-backup" && \
+	        ln -s $(SBINDIR)/postern "$$d" && \
+	        echo "make install: $$d is now postern's;" \
+	            "the old one is $$d.postern-backup"; fi; done
 	cp man/postern.8 $(DESTDIR)$(MANDIR)/man8/postern.8
 	cp man/postern.ini.5 $(DESTDIR)$(MANDIR)/man5/postern.ini.5
 	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/postern.ini ]; then \
 	    cp contrib/postern.ini.example $(DESTDIR)$(SYSCONFDIR)/postern.ini; \
 	    chmod 644 $(DESTDIR)$(SYSCONFDIR)/postern.ini; fi
 	$(MAKE) install-spool
+	@$(MAKE) -s install-report
+
+INSTALL_LINKS = $(SBINDIR)/sendmail $(LIBDIR_SENDMAIL)/sendmail \
+	$(BINDIR)/mailq $(BINDIR)/newaliases
+# The last lines of make install: which names still run another mailer,
+# and the command that gives them to postern.
+install-report:
+	@left=""; for l in $(INSTALL_LINKS); do d="$(DESTDIR)$$l"; \
+	    if { [ -e "$$d" ] || [ -L "$$d" ]; } && \
+	        ! readlink "$$d" | grep -q postern; then \
+	        left="$$left $$d"; fi; done; \
+	if [ "$(SBINDIR)" != /usr/sbin ] && \
+	    { [ -e "$(DESTDIR)/usr/sbin/sendmail" ] || \
+	    [ -L "$(DESTDIR)/usr/sbin/sendmail" ]; } && \
+	    ! readlink "$(DESTDIR)/usr/sbin/sendmail" | grep -q postern; then \
+	    echo "make install: note: /usr/sbin/sendmail, which PHP and" \
+	        "cron run, is another mailer's; PREFIX=/usr installs" \
+	        "postern there"; fi; \
+	if [ -z "$$left" ]; then \
+	    echo "make install: done; sendmail, mailq and newaliases in" \
+	        "$(SBINDIR), $(LIBDIR_SENDMAIL) and $(BINDIR) run postern"; \
+	else \
+	    echo "make install: done, but these still run another" \
+	        "mailer, left alone:$$left"; \
+	    echo "make install: to make them postern's (each one kept as" \
+	        "NAME.postern-backup): make install PREFIX=$(PREFIX)" \
+	        "$(DESTDIR:%=DESTDIR=%) FORCE_LINKS=1"; fi
 
 # The spool, the postern group and the set-group-ID binary (postern(8),
 # THE SPOOL).  The group is created only by root installing into the live
@@ -187,7 +220,9 @@ install-spool:
 	chmod 2770 $(DESTDIR)$(SPOOLDIR) $(DESTDIR)$(SPOOLDIR)/tmp \
 	    $(DESTDIR)$(SPOOLDIR)/queue $(DESTDIR)$(SPOOLDIR)/state \
 	    $(DESTDIR)$(SPOOLDIR)/failed $(DESTDIR)$(SPOOLDIR)/tls
-	sed 's|/usr/local/sbin|$(SBINDIR)|' contrib/postern-queue.service \
+	sed -e 's|/usr/local/sbin|$(SBINDIR)|' \
+	    -e 's|/usr/local/share/doc/postern|$(DOCDIR)|' \
+	    contrib/postern-queue.service \
 	    > $(DESTDIR)$(UNITDIR)/postern-queue.service
 	cp contrib/postern-queue.timer $(DESTDIR)$(UNITDIR)/postern-queue.timer
 	chmod 644 $(DESTDIR)$(UNITDIR)/postern-queue.service \
@@ -196,7 +231,8 @@ install-spool:
 	    sed 's|/usr/local/sbin|$(SBINDIR)|' contrib/$$u \
 	        > $(DESTDIR)$(UNITDIR)/$$u && \
 	    chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
-	sed 's|/usr/local/sbin|$(SBINDIR)|' contrib/postern.cron \
+	sed -e 's|/usr/local/sbin|$(SBINDIR)|' \
+	    -e 's|/usr/local/share/doc/postern|$(DOCDIR)|' contrib/postern.cron \
 	    > $(DESTDIR)$(DOCDIR)/postern.cron
 
 format:
@@ -206,4 +242,4 @@ clean:
 	rm -f postern libpostern.a $(OBJ) $(UNIT)
 	rm -rf build
 
-.PHONY: all havedeps deps builddeps check check-asan check-fresh demo bench install install-spool format clean
+.PHONY: all havedeps deps builddeps check check-asan check-fresh demo bench install install-spool install-report format clean
