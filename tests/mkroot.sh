@@ -44,16 +44,19 @@ for s in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
 	set -- "$@" "$s"
 done
 [ $# -gt 0 ] || set -- http://deb.debian.org/debian
-# The host's Acquire:: settings (a snapshot mirror may need
-# Check-Valid-Until off) are kept for the root's own apt too.
-aptopts=""
-if apt-config dump 2>/dev/null |
-    grep -q '^Acquire::Check-Valid-Until "false"'; then
-	aptopts='Acquire::Check-Valid-Until "false"'
-fi
+# The host's date checks, when it turned them off (a snapshot mirror's
+# Release files are old), are off for the root's own apt too.
+dump=$(apt-config dump 2>/dev/null)
+valid="" date=""
+case $dump in *'Acquire::Check-Valid-Until "false"'*)
+	valid='--aptopt=Acquire::Check-Valid-Until "false"' ;;
+esac
+case $dump in *'Acquire::Check-Date "false"'*)
+	date='--aptopt=Acquire::Check-Date "false"' ;;
+esac
 echo "tests/mkroot.sh: creating $root (mmdebstrap, minbase bookworm)" >&2
 mmdebstrap --variant=minbase --include=git,make,ca-certificates \
-    ${aptopts:+--aptopt="$aptopts"} -q bookworm "$root" "$@" >&2
+    ${valid:+"$valid"} ${date:+"$date"} -q bookworm "$root" "$@" >&2
 
 # The certificates this machine trusts beyond Debian's list.
 mkdir -p "$root/usr/local/share/ca-certificates"

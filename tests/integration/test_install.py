@@ -31,9 +31,13 @@ def tree():
 
 def install(src, dest, *args):
     # -o postern: the copied binary is the one to install, not rebuilt.
+    # As a person types it: not as a sub-make of make check, whose
+    # "Leaving directory" lines would come after the report.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
     p = subprocess.run(["make", "-o", "postern", "install",
                         "DESTDIR=" + dest, "PREFIX=/usr"] + list(args),
-                       cwd=src, capture_output=True, timeout=120)
+                       cwd=src, capture_output=True, timeout=120, env=env)
     lines = [x for x in p.stdout.decode(errors="replace").splitlines()
              if x.strip()]
     return p, lines
