@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
 from harness import (check, check_eq, done, ini_for, require_postern,  # noqa
                      postern_path, base_env, crlf, take_generated)
-from fakesmtp import FakeSMTP, DROP  # noqa: E402
+from fakesmtp import FakeSMTP, DROP, reserve_port  # noqa: E402
 
 
 class Session:
@@ -148,9 +148,7 @@ def upstream_refusals():
         check_eq("bs upstream %s: nothing delivered" % name, delivered, [])
 
     # Upstream down: a 4xx to the framework (no spool in this mode).
-    srv = FakeSMTP().start()
-    port = srv.port
-    srv.stop()
+    port = reserve_port()   # nothing listens, nobody else takes it
     ini, _ = ini_for(port, timeout=3)
     s = Session(ini)
     s.reply()

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from harness import (check, check_eq, done, require_postern, run, tmpdir,
                      write_ini, ini_for, with_fake, postern_path,
                      stderr_line_ok, quiet_success, base_env)
-from fakesmtp import FakeSMTP
+from fakesmtp import FakeSMTP, reserve_port
 
 
 def info_modes():
@@ -144,9 +144,7 @@ def serverinfo():
           cmds[:1] and cmds[0].startswith("EHLO") and "QUIT" in cmds and
           not msgs, cmds)
 
-    srv = FakeSMTP().start()
-    port = srv.port
-    srv.stop()
+    port = reserve_port()   # nothing listens, nobody else takes it
     ini, _ = ini_for(port, timeout=3)
     r = run(["--serverinfo"], ini=ini)
     check("--serverinfo, nothing listening: exit 75, one stderr line",

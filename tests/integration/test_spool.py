@@ -8,7 +8,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +17,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from harness import (check, check_eq, done, require_postern, run, tmpdir,
                      write_ini, merge, default_sections, stderr_line_ok,
                      quiet_success, crlf, postern_path, base_env)
-from fakesmtp import FakeSMTP, DROP
+from fakesmtp import FakeSMTP, DROP, reserve_port
 
 ARGS = ["-i", "-f", "a@x.test", "b@x.test"]
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """Nothing listens there, and nobody else takes it (fakesmtp)."""
+    return reserve_port()
 
 
 def setup(queue=None, port=None, d=None, extra=None):
@@ -862,7 +858,8 @@ def lost_after_dot():
 def partial_fallback_spooled():
     """partial_delivery in fallback mode: the 4xx recipient waits in the
     spool with a readable state and gets the message on the next run."""
-    srv = FakeSMTP(rcpt={"later@x.test": "451 4.2.0 try later"}).start()
+    srv = FakeSMTP(rcpt={"later@x.test": "451 4.2.0 try later"}).start(
+        free_port())
     port = srv.port
     try:
         ini, d, _, spool = setup(port=port, extra={"delivery": {

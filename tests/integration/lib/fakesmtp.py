@@ -56,6 +56,46 @@ import time
 SILENT = object()
 DROP = object()
 
+# Ports held for a test.  The machine is shared: a port found free and
+# closed again may be anyone's a moment later (another test's server, or
+# the local end of some connection), and a test that expected "nothing
+# listens" or that starts its server there later then fails once in a
+# while.  A held port is a bound socket that does not listen: a client is
+# refused, as with nothing there, and no other process gets the port.
+# FakeSMTP.start(port) listens on that very socket; stop() holds the port
+# again.
+_held = {}
+
+
+def _hold(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Only for the TIME_WAIT of connections the server closed first.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        s.close()
+        return False
+    _held[port] = s
+    return True
+
+
+def reserve_port():
+    """A port on 127.0.0.1 where nothing listens, held for this test."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    _held[port] = s
+    return port
+
+
+def release_port(port):
+    """Give a held port up (for a server that binds it itself)."""
+    s = _held.pop(port, None)
+    if s is not None:
+        s.close()
+
 
 class Endless:
     def __init__(self, code="250", limit=64 * 1024 * 1024):
@@ -173,9 +213,13 @@ class FakeSMTP:
     # -- life cycle ----------------------------------------------------
 
     def start(self, port=0):
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", port))
+        self.held = port in _held
+        if self.held:
+            self.lsock = _held.pop(port)
+        else:
+            self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.lsock.bind(("127.0.0.1", port))
         self.lsock.listen(16)
         self.lsock.settimeout(0.2)
         self.port = self.lsock.getsockname()[1]
@@ -191,6 +235,9 @@ class FakeSMTP:
         if self.lsock:
             self.lsock.close()
             self.lsock = None
+            # A later start(port) in the same test finds it again.
+            if getattr(self, "held", False):
+                _hold(self.port)
 
     def __enter__(self):
         return self.start()

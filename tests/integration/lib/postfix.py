@@ -173,11 +173,18 @@ mech_list: {mechs}
 
 
 def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port held until Postfix binds it (fakesmtp.reserve_port): the
+    machine is shared, and a port found free and closed again may be
+    someone else's by the time Postfix starts."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from fakesmtp import reserve_port
+    return reserve_port()
+
+
+def _release(ports):
+    from fakesmtp import release_port
+    for p in ports:
+        release_port(p)
 
 
 def _port_answers(port, timeout=1.0):
@@ -232,13 +239,10 @@ class PrivatePostfix:
         self.sasl = sasl
         self.submission_port = self.smtps_port = None
         self.tls_ports = {}
-        if tls:
-            self.submission_port, self.smtps_port = free_port(), free_port()
-            for name in tls.get("listeners", {}):
-                self.tls_ports[name] = free_port()
+        self.given_port = port
+        self._pick_ports()
         self.owned_base = base is None
         self.base = base or _mkbase()
-        self.port = port or free_port()
         self.etc = os.path.join(self.base, "etc")
         self.queue = os.path.join(self.base, "queue")
         self.data = os.path.join(self.base, "data")
@@ -247,6 +251,18 @@ class PrivatePostfix:
         self.maildir = os.path.join(self.mail, "box")
         self.started = False
         self.start_seconds = None
+
+    def _pick_ports(self):
+        if self.tls:
+            self.submission_port, self.smtps_port = free_port(), free_port()
+            for name in self.tls.get("listeners", {}):
+                self.tls_ports[name] = free_port()
+        self.port = self.given_port or free_port()
+
+    def _ports(self):
+        return [p for p in [self.port, self.submission_port,
+                            self.smtps_port] + list(self.tls_ports.values())
+                if p]
 
     # -- setup ---------------------------------------------------------
 
@@ -345,29 +361,67 @@ class PrivatePostfix:
 
     def start(self, wait=30.0):
         t0 = time.monotonic()
-        self._write_config()
         _stop_on_signals(self)
+        # The held ports are let go just before Postfix binds them; in the
+        # moment between, another process may still take one, and the
+        # master then dies (its "Address already in use" does not always
+        # reach the log): start again on other ports, three times at most.
+        for attempt in range(3):
+            if self._start_once(t0, wait):
+                return self
+            self._stop_master()
+            if self.given_port:
+                break
+            self._pick_ports()
+        tail = self.log_tail()
+        self.stop()
+        if getattr(self, "start_error", None) is not None:
+            raise self.start_error
+        raise PostfixError("private Postfix did not answer on port %d "
+                           "within %.0fs\n%s" % (self.port, wait, tail))
+
+    def _port_lost(self):
+        """The master could not bind a port (this attempt's log only)."""
+        try:
+            with open(self.maillog, "rb") as f:
+                f.seek(self.log_mark)
+                return b"Address already in use" in f.read()
+        except OSError:
+            return False
+
+    def _start_once(self, t0, wait):
+        self.start_error = None
+        try:
+            self.log_mark = os.path.getsize(self.maillog)
+        except OSError:
+            self.log_mark = 0
+        self._write_config()
+        _release(self._ports())
         # `postfix start` creates the queue directories itself (post-install
         # create-missing).  Only if that fails, fix owners and modes with
         # set-permissions and try once more; warnings (e.g. about /tmp's
         # permissions) are expected and not fatal.
+        # A port lost to another process makes `postfix start` fail too.
+        self.started = True
         try:
             self._postfix("start")
         except PostfixError:
             self._postfix("set-permissions", check=False)
-            self._postfix("start")
-        self.started = True
+            try:
+                self._postfix("start")
+            except PostfixError as e:
+                self.start_error = e
+                return False
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if _port_answers(self.port) and all(
                     _port_answers(p) for p in self._greeting_ports()):
                 self.start_seconds = time.monotonic() - t0
-                return self
+                return True
+            if self._port_lost():
+                return False
             time.sleep(0.1)
-        tail = self.log_tail()
-        self.stop()
-        raise PostfixError("private Postfix did not answer on port %d "
-                           "within %.0fs\n%s" % (self.port, wait, tail))
+        return False
 
     def _greeting_ports(self):
         """The TLS listeners that greet in clear text (STARTTLS)."""
@@ -378,7 +432,7 @@ class PrivatePostfix:
                                                         {}).items()
             if not lt.get("wrapper")]
 
-    def stop(self):
+    def _stop_master(self):
         if self.started:
             try:
                 self._postfix("stop", check=False)
@@ -386,6 +440,10 @@ class PrivatePostfix:
                 pass
             self._wait_master_gone()
             self.started = False
+
+    def stop(self):
+        self._stop_master()
+        _release(self._ports())
         if self in _instances:
             _instances.remove(self)
         if self.owned_base and not os.environ.get("POSTERN_KEEP_TMP"):
