@@ -138,8 +138,9 @@ config_warn(const struct config *cfg, FILE *fp)
 		n++;
 	}
 	if (cfg->log_file == NULL && !cfg->log_syslog) {
-		fprintf(fp, "postern: warning: log lines go nowhere: [log] "
-			    "syslog = no and no [log] file\n");
+		fprintf(fp,
+		    "postern: warning: log lines go nowhere: [log] "
+		    "syslog = no and no [log] file\n");
 		n++;
 	} else if (cfg->log_file == NULL && !log_syslog_present()) {
 		fprintf(fp,
