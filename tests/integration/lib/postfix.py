@@ -173,6 +173,16 @@ mech_list: {mechs}
 
 
 def free_port():
+    """A port free now (for a caller that retries when it is taken before
+    its own bind, as lib/bd.py does)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _held_port():
     """A port held until Postfix binds it (fakesmtp.reserve_port): the
     machine is shared, and a port found free and closed again may be
     someone else's by the time Postfix starts."""
@@ -254,10 +264,11 @@ class PrivatePostfix:
 
     def _pick_ports(self):
         if self.tls:
-            self.submission_port, self.smtps_port = free_port(), free_port()
+            self.submission_port = _held_port()
+            self.smtps_port = _held_port()
             for name in self.tls.get("listeners", {}):
-                self.tls_ports[name] = free_port()
-        self.port = self.given_port or free_port()
+                self.tls_ports[name] = _held_port()
+        self.port = self.given_port or _held_port()
 
     def _ports(self):
         return [p for p in [self.port, self.submission_port,
