@@ -1,0 +1,144 @@
+"""The security invariants (postern(8), SECURITY), each provoked the way an
+attacker would: a set-group-ID postern run by an ordinary user, hostile
+addresses and parameters from argv, headers and -bs, a server that
+answers slowly or asks for NTLMv1, a stopped queue runner, a message too
+big to bounce."""
+
+import base64
+import grp
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "lib"))
+from harness import (check, check_eq, done, require_postern, run, tmpdir,
+                     write_ini, merge, default_sections, stderr_line_ok,
+                     ini_for, postern_path, base_env, ini_text)
+from fakesmtp import FakeSMTP
+
+MSG = b"Subject: sec\n\nbody\n"
+NOBODY = 65534
+
+
+def can_run_as_nobody():
+    return os.geteuid() == 0 and shutil.which("setpriv") and \
+        shutil.which("unshare")
+
+
+def setgid_copy(d, gid):
+    """A set-group-ID copy of postern owned by root:gid in d."""
+    os.chmod(d, 0o755)
+    binary = os.path.join(d, "postern")
+    shutil.copy(postern_path(), binary)
+    os.chown(binary, 0, gid)
+    os.chmod(binary, 0o2755)
+    return binary
+
+
+def test_group():
+    """A group of the test's own (the 'postern group' of these tests)."""
+    name = "postern-sec-test"
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        subprocess.run(["groupadd", "--system", name], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return grp.getgrnam(name).gr_gid
+
+
+def as_user_with_etc(ini_text_, gid, argv, stdin=b"", groups="100",
+                     background=False):
+    """Run argv as nobody (real gid nogroup, supplementary groups) in a
+    private mount namespace whose /etc/postern.ini is ini_text_ (root:gid,
+    0640): the
+    set-group-ID binary reads only its default ini with the group.  An
+    overlay keeps the real /etc untouched; without overlayfs a tmpfs copy
+    of /etc is used."""
+    d = tmpdir()
+    os.chmod(d, 0o755)
+    src = os.path.join(d, "postern.ini")
+    with open(src, "w") as f:
+        f.write(ini_text_)
+    os.chmod(src, 0o644)
+    up, wk, cp = (os.path.join(d, x) for x in ("up", "wk", "etc"))
+    for x in (up, wk, cp):
+        os.makedirs(x)
+    setup = ("(mount -t overlay overlay -o lowerdir=/etc,upperdir=%s,"
+             "workdir=%s /etc 2>/dev/null || "
+             "(mount -t tmpfs tmpfs %s && cp -a /etc/. %s && "
+             "mount --bind %s /etc)) && cp %s /etc/postern.ini && "
+             "chgrp %d /etc/postern.ini && chmod 640 /etc/postern.ini && exec \"$@\""
+             % (up, wk, cp, cp, cp, src, gid))
+    cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", setup,
+           "sh", "setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+           "--groups=%s" % groups] + argv
+    if background:
+        return subprocess.Popen(cmd, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=base_env())
+    p = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=base_env(), timeout=60)
+    return p
+
+
+# -- 1: password_command runs with the caller's group ------------------------
+
+def password_command_group():
+    if not can_run_as_nobody():
+        check("password_command group: needs root, setpriv, unshare", False,
+              "run as root")
+        return
+    gid = test_group()
+    d = tmpdir()
+    binary = setgid_copy(d, gid)
+    srv = FakeSMTP(caps=["PIPELINING", "AUTH PLAIN"],
+                   auth=["235 2.7.0 ok"]).start()
+    try:
+        # The password is what the command learns of its own groups.
+        # (Not through sh: dash gives up a set-group-ID group itself.)
+        cmd = ("/usr/bin/awk '/^(Gid|Groups):/ { printf \"%s \", $0 }' "
+               "/proc/self/status")
+        ini = ini_text({
+            "delivery": {"mode": "remote"},
+            "remote": {"host": "127.0.0.1", "port": srv.port, "timeout": 10,
+                       "auth": "basic", "user": "alice",
+                       "password_command": cmd,
+                       "allow_plaintext_auth": "yes"},
+            "queue": {"mode": "never"},
+            "sender": {"domain": "x.test"},
+            "log": {"syslog": "no"}})
+        p = as_user_with_etc(ini, gid, [binary, "-i", "b@x.test"], MSG)
+        srv.wait_closed(10)
+    finally:
+        srv.stop()
+    lines = [x for c in srv.conns for x in c.auth_lines]
+    if not check("password_command from a set-group-ID postern: sent",
+                 p.returncode == 0 and len(lines) == 1,
+                 (p.returncode, p.stderr, lines)):
+        return
+    plain = base64.b64decode(lines[0].split()[-1]).split(b"\0")[-1]
+    words = plain.split()
+    gids = words[1:5] if words[:1] == [b"Gid:"] else []
+    check_eq("password_command: real, effective, saved, fs gid are the "
+             "caller's", gids, [str(NOBODY).encode()] * 4)
+    groups = words[words.index(b"Groups:") + 1:] if b"Groups:" in words \
+        else None
+    check_eq("password_command: the caller's supplementary groups",
+             groups, [b"100"])
+
+
+def main():
+    require_postern()
+    password_command_group()
+    return done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
