@@ -11,6 +11,7 @@ import pwd
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -134,9 +135,61 @@ def password_command_group():
              groups, [b"100"])
 
 
+# -- 3: NTLM: the server cannot choose v1 -------------------------------------
+
+def challenge_without_target_info():
+    """A CHALLENGE with no TargetInfo and no NEGOTIATE_TARGET_INFO: what a
+    server, or anyone on the path of a clear-text session, sends to get
+    an NTLMv1 answer over a challenge of its choosing."""
+    flags = 0x00000001 | 0x00000200 | 0x00008000 | 0x00080000
+    name = "EVIL".encode("utf-16-le")
+    return (b"NTLMSSP\0" + struct.pack("<I", 2) +
+            struct.pack("<HHI", len(name), len(name), 48) +
+            struct.pack("<I", flags) + bytes.fromhex("1122334455667788") +
+            b"\0" * 16 + name)
+
+
+def nt_response(b64):
+    m = base64.b64decode(b64)
+    ln, _, off = struct.unpack("<HHI", m[20:28])
+    return m[off:off + ln]
+
+
+def ntlm_downgrade():
+    for ver, v2 in ((None, True), ("auto", True), ("v2", True),
+                    ("v1", False)):
+        srv = FakeSMTP(caps=["PIPELINING", "AUTH NTLM"], auth=[
+            lambda a: "334 " + base64.b64encode(
+                challenge_without_target_info()).decode(),
+            "235 2.7.0 ok"]).start()
+        try:
+            remote = {"auth": "ntlm", "user": "alice", "password": "pw",
+                      "ntlm_domain": "CORP"}
+            if ver:
+                remote["ntlm_version"] = ver
+            ini, _ = ini_for(srv.port, {"remote": remote})
+            res = run(["-i", "b@x.test"], MSG, ini=ini)
+            srv.wait_closed(10)
+        finally:
+            srv.stop()
+        lines = [x for c in srv.conns for x in c.auth_lines]
+        name = "NTLM, ntlm_version %s, no TargetInfo" % (ver or "unset")
+        if not check("%s: delivered" % name, res.rc == 0 and len(lines) == 2,
+                     (res, lines)):
+            continue
+        nt = nt_response(lines[1])
+        if v2:
+            check("%s: answered NTLMv2 (NT response of %d bytes)"
+                  % (name, len(nt)), len(nt) > 24, nt.hex())
+        else:
+            check("%s: answered NTLMv1 as written" % name, len(nt) == 24,
+                  nt.hex())
+
+
 def main():
     require_postern()
     password_command_group()
+    ntlm_downgrade()
     return done()
 
 
