@@ -86,7 +86,29 @@ fold_len(const struct ap *p, size_t i)
 	return -1;
 }
 
-/* Skip a quoted string, domain literal or comment body up to close. */
+#define CTL_WHY "control character in address"
+
+/*
+ * A control byte (what SMTP cannot carry in a path and the queue file
+ * cannot hold).  In a comment, which is dropped, a TAB is only folding
+ * white space; in a quoted string or a domain literal it would be part
+ * of the address.
+ */
+static int
+addr_ctl_byte(char c, int comment)
+{
+	unsigned char u = (unsigned char)c;
+
+	if (comment && u == '\t')
+		return 0;
+	return u < 0x20 || u == 0x7f;
+}
+
+/*
+ * Skip a quoted string, domain literal or comment body up to close.
+ * Folding inside is unfolded later (add_raw); its white space must then
+ * pass addr_spec_ok like any other byte.
+ */
 static int
 skip_quoted(struct ap *p, char close, const char *what)
 {
@@ -101,12 +123,16 @@ skip_quoted(struct ap *p, char close, const char *what)
 				break;
 			if (p->s[p->pos] == '\r' || p->s[p->pos] == '\n')
 				return bad(p, p->pos, "line break in address");
+			if (addr_ctl_byte(p->s[p->pos], close == ')'))
+				return bad(p, p->pos, CTL_WHY);
 		} else if (c == '\r' || c == '\n') {
 			if ((f = fold_len(p, p->pos)) <= 0)
 				break;
 			p->pos += (size_t)f - 1;
 		} else if (c == '\0') {
 			return bad(p, p->pos, "NUL byte in address");
+		} else if (addr_ctl_byte(c, close == ')')) {
+			return bad(p, p->pos, CTL_WHY);
 		} else if (close == ')' && c == '(') {
 			depth++;
 		} else if (close == ']' && c == '[') {
@@ -352,6 +378,9 @@ push(struct ap *p, struct addr_list *out, struct buf *name, struct buf *spec,
 		out->v = a;
 		out->cap = ncap;
 	}
+	/* What the spool and SMTP cannot hold is refused here, at once. */
+	if (addr_spec_ok(spec->data, spec->len) == -1)
+		return bad(p, off, CTL_WHY);
 	a = &out->v[out->n];
 	a->name = NULL;
 	if (name->len > 0 && (a->name = buf_detach(name)) == NULL)
@@ -594,6 +623,19 @@ addr_is_local(const char *spec)
 			return 0;
 	}
 	return 1;
+}
+
+int
+addr_spec_ok(const char *spec, size_t n)
+{
+	size_t i;
+
+	if (n > ADDR_SPEC_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (addr_ctl_byte(spec[i], 0))
+			return -1;
+	return 0;
 }
 
 int

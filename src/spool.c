@@ -143,6 +143,8 @@ spool_create(struct spool *sp, struct spool_writer *w, struct spool_env *env,
 	w->fd = -1;
 	if (sp->fd[SPOOL_DIR_TMP] == -1)
 		return err_set(e, ERR_CANTCREAT, "no spool at %s", sp->dir);
+	if (spool_env_check(env, e) == -1)
+		return -1;
 	spool_new_id(w->id, sizeof(w->id));
 	memcpy(env->id, w->id, sizeof(env->id));
 	buf_init(&w->out, SPOOL_ENV_MAX);

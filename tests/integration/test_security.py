@@ -186,10 +186,179 @@ def ntlm_downgrade():
                   nt.hex())
 
 
+# -- 2: nothing accepted that the spool cannot hold ----------------------------
+
+def free_port():
+    so = socket.socket()
+    so.bind(("127.0.0.1", 0))
+    port = so.getsockname()[1]
+    so.close()
+    return port
+
+
+def spool_ini(mode="always", port=None, extra=None):
+    """An ini with a private spool in mode `mode` and an upstream on port
+    (nothing listens there unless the test starts a server)."""
+    d = tmpdir()
+    spool = os.path.join(d, "spool")
+    sections = merge(default_sections(port or free_port(), d, timeout=5),
+                     {"queue": {"mode": mode, "dir": spool}})
+    return write_ini(d, merge(sections, extra)), d, spool
+
+
+def spool_files(spool):
+    out = []
+    for sub in ("tmp", "queue", "state", "failed"):
+        p = os.path.join(spool, sub)
+        out += [sub + "/" + f for f in os.listdir(p)] if os.path.isdir(p) \
+            else []
+    return out
+
+
+# A byte the queue file cannot hold, where an address can hide it.
+HOSTILE = [
+    ("TAB in a quoted local part", '"a\tb"@x.test'),
+    ("ESC in a quoted local part", '"a\x1b[31mb"@x.test'),
+    ("\\001 in a quoted local part", '"a\x01b"@x.test'),
+    ("DEL in a quoted local part", '"a\x7fb"@x.test'),
+    ("escaped ESC in a quoted local part", '"a\\\x1bb"@x.test'),
+    ("\\001 in a domain literal", 'e@[192.0.2.\x01]'),
+    ("TAB in a domain literal", 'e@[192.0.2.1\t]'),
+    ("ESC in a comment", 'c@x.test (\x1b]0;owned\x07)'),
+    ("DEL in a comment", 'c (\x7f)@x.test'),
+]
+
+
+def refused(name, res, spool):
+    check("%s: exit 65, one line" % name,
+          res.rc == 65 and stderr_line_ok(res) and
+          b"control character" in res.err, res)
+    check_eq("%s: nothing spooled, nothing failed" % name,
+             spool_files(spool), [])
+
+
+def hostile_addresses():
+    for what, addr in HOSTILE:
+        ini, d, spool = spool_ini()
+        res = run(["-i", addr], MSG, ini=ini)
+        refused("argv, %s" % what, res, spool)
+        res = run(["-i", "-f", addr, "b@x.test"], MSG, ini=ini)
+        refused("-f, %s" % what, res, spool)
+        for field in ("To", "Cc"):
+            hdr = ("%s: %s\n" % (field, addr)).encode("latin-1")
+            res = run(["-i", "-t"], hdr + MSG, ini=ini)
+            refused("-t %s:, %s" % (field, what), res, spool)
+        # A From: that does not parse names no sender: the caller is the
+        # envelope sender, and the queue file can be read back.
+        hdr = ("From: %s\n" % addr).encode("latin-1")
+        res = run(["-i", "b@x.test"], hdr + MSG, ini=ini)
+        run(["-q"], ini=ini)
+        files = spool_files(spool)
+        check("From: with %s: accepted, spooled, never corrupt" % what,
+              res.rc == 0 and not [f for f in files if "failed" in f] and
+              "queue/" in " ".join(files), (res, files))
+    # The same bytes where they do no harm: a comment may hold a TAB
+    # (folding white space), and a space is fine in a quoted local part.
+    ini, d, spool = spool_ini()
+    res = run(["-i", "c@x.test (a\tcomment)", '"a b"@x.test'], MSG, ini=ini)
+    check("a TAB in a comment and a space in quotes are accepted",
+          res.rc == 0 and len(os.listdir(os.path.join(spool, "queue"))) == 1,
+          res)
+
+
+def bs(ini, lines, args=("-bs", "-i"), timeout=60):
+    """Play lines (str or bytes, without CRLF) to postern -bs in one go;
+    the list of reply codes, and the whole output."""
+    data = b"".join((x.encode("latin-1") if isinstance(x, str) else x) +
+                    b"\r\n" for x in lines)
+    p = subprocess.run([postern_path(), "-C", ini] + list(args), input=data,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=base_env(), timeout=timeout)
+    codes = [int(x[:3]) for x in p.stdout.split(b"\r\n")
+             if len(x) >= 4 and x[3:4] == b" "]
+    return codes, p
+
+
+def bs_hostile():
+    for what, addr in HOSTILE:
+        ini, d, spool = spool_ini()
+        codes, p = bs(ini, ["EHLO c", "MAIL FROM:<%s>" % addr, "QUIT"])
+        check("-bs MAIL, %s: 501" % what, codes[2:3] == [501], p.stdout)
+        codes, p = bs(ini, ["EHLO c", "MAIL FROM:<a@x.test>",
+                            "RCPT TO:<%s>" % addr, "RCPT TO:<b@x.test>",
+                            "DATA", "Subject: x", "", "y", ".", "QUIT"])
+        check("-bs RCPT, %s: 501, the rest delivered" % what,
+              codes[3:6] == [501, 250, 354] and codes[6:7] == [250],
+              p.stdout)
+        q = os.path.join(spool, "queue")
+        with open(os.path.join(q, os.listdir(q)[0]), "rb") as f:
+            env = f.read().split(b"\n\n")[0]
+        check("-bs RCPT, %s: only the good recipient spooled" % what,
+              env.count(b"\nrcpt ") == 1 and b"\nrcpt b@x.test" in env, env)
+    for value in (",", "SUCCESS,,FAILURE", "SUCCESS,", ",DELAY",
+                  "NEVER,SUCCESS", "FAILURE\x01"):
+        ini, d, spool = spool_ini()
+        codes, p = bs(ini, ["EHLO c", "MAIL FROM:<a@x.test>",
+                            "RCPT TO:<b@x.test> NOTIFY=%s" % value,
+                            "RCPT TO:<c@x.test> NOTIFY=SUCCESS,FAILURE",
+                            "DATA", "Subject: x", "", "y", ".", "QUIT"])
+        check("-bs NOTIFY=%s: 501" % value.encode("unicode_escape").decode(),
+              codes[3:4] == [501] and b"NOTIFY" in p.stdout, p.stdout)
+        check("-bs NOTIFY=%s: the next RCPT and the message are fine"
+              % value.encode("unicode_escape").decode(),
+              codes[4:7] == [250, 354, 250], p.stdout)
+    for value in (",", "success,,failure"):
+        ini, d, spool = spool_ini()
+        res = run(["-i", "-N", value, "b@x.test"], MSG, ini=ini)
+        check("-N %s: exit 64, nothing spooled" % value,
+              res.rc == 64 and stderr_line_ok(res) and
+              spool_files(spool) == [], res)
+
+
+# -- 7: -bs sends the canonical address upstream ------------------------------
+
+def bs_canonical():
+    srv = FakeSMTP().start()
+    try:
+        ini, d, spool = spool_ini(
+            "never", srv.port,
+            {"aliases": {"root": "admin@example.org"}})
+        codes, p = bs(ini, [
+            "EHLO c",
+            "MAIL FROM:<sender (the app)@x.test>",
+            "RCPT TO:<root (comment)@example.org>",
+            "RCPT TO:<root>",
+            "RCPT TO:<team: c@x.test;>",
+            "RCPT TO:<\"d\" (x) @ x.test>",
+            "RCPT TO:<e@x.test (\\\\ \\( escaped)>",
+            "RCPT TO:<@relay.test:f@x.test>",
+            "DATA", "Subject: x", "", "y", ".", "QUIT"])
+        srv.wait_closed(10)
+    finally:
+        srv.stop()
+    check("-bs odd but valid addresses: all accepted, delivered",
+          codes[1:11] == [250] * 8 + [354, 250], p.stdout)
+    cmds = [c for c in srv.commands() if c[:4] in ("MAIL", "RCPT")]
+    check_eq("-bs: upstream gets the parsed, canonical addresses", cmds, [
+        "MAIL FROM:<sender@x.test>",
+        "RCPT TO:<root@example.org>",
+        "RCPT TO:<admin@example.org>",
+        "RCPT TO:<c@x.test>",
+        "RCPT TO:<\"d\"@x.test>",
+        "RCPT TO:<e@x.test>",
+        "RCPT TO:<f@x.test>"])
+    raw = srv.raw()
+    check("-bs: no comment, group or route text reached the upstream",
+          all(x not in raw for x in (b"(", b"team", b"relay.test")), raw)
+
+
 def main():
     require_postern()
     password_command_group()
     ntlm_downgrade()
+    hostile_addresses()
+    bs_hostile()
+    bs_canonical()
     return done()
 
 
