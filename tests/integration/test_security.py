@@ -352,6 +352,70 @@ def bs_canonical():
           all(x not in raw for x in (b"(", b"team", b"relay.test")), raw)
 
 
+# -- 4: timeout bounds a whole reply ----------------------------------------
+
+class SlowServer:
+    """Greets at once, then answers EHLO with a 100-line reply, one line a
+    second: every line comes well within the timeout, the reply never."""
+
+    def __init__(self, lines=100, every=1.0):
+        self.lines, self.every = lines, every
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.stop = threading.Event()
+        self.sent = 0
+        self.t = threading.Thread(target=self.serve, daemon=True)
+        self.t.start()
+
+    def serve(self):
+        self.sock.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                c.sendall(b"220 slow.test ESMTP\r\n")
+                c.settimeout(30)
+                c.recv(1024)                     # EHLO
+                for i in range(self.lines):
+                    if self.stop.wait(self.every):
+                        break
+                    sep = b" " if i == self.lines - 1 else b"-"
+                    c.sendall(b"250" + sep + b"line%d\r\n" % i)
+                    self.sent += 1
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+    def close(self):
+        self.stop.set()
+        self.t.join(10)
+        self.sock.close()
+
+
+def slow_reply():
+    srv = SlowServer()
+    try:
+        ini, _ = ini_for(srv.port, {"remote": {"timeout": 3}})
+        res = run(["-i", "b@x.test"], MSG, ini=ini, timeout=200)
+    finally:
+        srv.close()
+    check("a 100-line reply at one line a second, timeout = 3: 75, one "
+          "line naming the timeout",
+          res.rc == 75 and stderr_line_ok(res) and b"timeout" in res.err,
+          res)
+    # Not a timing assertion: 100 lines would take 100 s; the bound is
+    # the reply, so postern gives up long before the server is through.
+    check("the slow reply is cut off after a few of its lines (%d sent)"
+          % srv.sent, srv.sent < 50, res)
+
+
 def main():
     require_postern()
     password_command_group()
@@ -359,6 +423,7 @@ def main():
     hostile_addresses()
     bs_hostile()
     bs_canonical()
+    slow_reply()
     return done()
 
 
