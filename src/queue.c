@@ -305,8 +305,14 @@ conclude(struct qrun *q, struct spool_env *env, int fd)
 			log_msg(LOG_ERR, "id=%s %s", env->id, e.text);
 		return;
 	}
-	if (why == NULL) { /* keep it; the next run tries again */
+	if (why == NULL) {
 		log_msg(LOG_ERR, "id=%s cannot bounce: %s", env->id, e.text);
+		/* Nothing is pending, so nothing else expires it: past
+		 * max_age it leaves the queue for failed/. */
+		if (q->now - env->created >= q->cfg->queue_max_age)
+			why = "cannot bounce, and max_age has passed";
+	}
+	if (why == NULL) { /* keep it; the next run tries again */
 		(void)spool_save_state(&q->sp, env, 1, &e);
 		return;
 	}

@@ -416,6 +416,82 @@ def slow_reply():
           % srv.sent, srv.sent < 50, res)
 
 
+# -- 6: too big to bounce in full ------------------------------------------
+
+def huge_bounce():
+    n = 4000
+    port = free_port()
+    ini, d, spool = spool_ini("fallback", port)
+    rcpts = ["user%04d-with-a-longish-name@far.example.org" % i
+             for i in range(n)]
+    res = run(["-i", "-f", "sender@x.test"] + rcpts, MSG, ini=ini)
+    check("4000 recipients, upstream down: spooled (exit 0)", res.rc == 0,
+          res)
+    refusal = "550 5.1.1 " + "no such user here, and this text is long " * 5
+    srv = FakeSMTP(rcpt={None: refusal,
+                         "sender@x.test": "250 2.1.5 ok"}).start(port)
+    try:
+        res = run(["-q"], ini=ini, timeout=300)
+        srv.wait_closed(30)
+    finally:
+        srv.stop()
+    check("every recipient refused 550: -q exits 0", res.rc == 0, res)
+    bounces = [t for t in srv.messages() if t.mail == ""]
+    if not check("the sender gets a bounce all the same",
+                 len(bounces) == 1 and bounces[0].rcpts == ["sender@x.test"],
+                 (res, [(t.mail, t.rcpts[:3]) for t in srv.messages()])):
+        return
+    data = bounces[0].data
+    check("the bounce says how many recipients it leaves out",
+          b"not listed" in data and b"user0000-with" in data and
+          b"user3999-with" not in data, data[-2000:])
+    check("the bounce carries the original's header",
+          b"Subject: sec" in data, data[-500:])
+    check_eq("the message left the queue (nothing in queue/, failed/)",
+             [f for f in spool_files(spool) if not f.startswith("tmp/")],
+             [])
+
+
+
+def unbounceable():
+    """A bounce that cannot be made at all (a hand-made queue file whose
+    sender no queue file may hold): kept for the next run until max_age,
+    then moved to failed/, never left in the queue for ever."""
+    port = free_port()
+    ini, d, spool = spool_ini("fallback", port)
+    res = run(["-i", "-f", "s@x.test", "b@x.test"], MSG, ini=ini)
+    q = os.path.join(spool, "queue")
+    qid = os.listdir(q)[0]
+    with open(os.path.join(q, qid), "rb") as f:
+        text = f.read()
+    text = text.replace(b"\nsender s@x.test\n",
+                        b"\nsender " + b"s" * 1200 + b"@x.test\n", 1)
+    with open(os.path.join(q, qid), "wb") as f:
+        f.write(text)
+    srv = FakeSMTP(rcpt="550 5.1.1 gone").start(port)
+    try:
+        res = run(["-q"], ini=ini)
+        kept = os.listdir(q)
+        with open(os.path.join(q, qid), "rb") as f:
+            text = f.read()
+        created = text.split(b"\ncreated ")[1].split(b"\n")[0]
+        with open(os.path.join(q, qid), "wb") as f:
+            f.write(text.replace(b"\ncreated " + created + b"\n",
+                                 b"\ncreated 1000000000\n", 1))
+        res2 = run(["-q"], ini=ini)
+        srv.wait_closed(10)
+    finally:
+        srv.stop()
+    log = open(os.path.join(d, "postern.log"), "rb").read()
+    check("a bounce that cannot be made: kept while young",
+          res.rc == 0 and kept == [qid] and b"cannot bounce" in log,
+          (res, kept, log[-300:]))
+    check("a bounce that cannot be made: after max_age, moved to failed/",
+          res2.rc == 0 and os.listdir(q) == [] and
+          qid in os.listdir(os.path.join(spool, "failed")),
+          (res2, spool_files(spool), log[-400:]))
+
+
 def main():
     require_postern()
     password_command_group()
@@ -424,6 +500,8 @@ def main():
     bs_hostile()
     bs_canonical()
     slow_reply()
+    huge_bounce()
+    unbounceable()
     return done()
 
 
