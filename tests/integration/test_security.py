@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from harness import (check, check_eq, done, require_postern, run, tmpdir,
                      write_ini, merge, default_sections, stderr_line_ok,
                      ini_for, postern_path, base_env, ini_text)
-from fakesmtp import FakeSMTP
+from fakesmtp import FakeSMTP, SILENT
 
 MSG = b"Subject: sec\n\nbody\n"
 NOBODY = 65534
@@ -492,6 +492,106 @@ def unbounceable():
           (res2, spool_files(spool), log[-400:]))
 
 
+# -- 5: a stopped runner holds back no one else's mail -------------------------
+
+def queue_files(spool):
+    p = os.path.join(spool, "queue")
+    return sorted(os.listdir(p)) if os.path.isdir(p) else []
+
+
+def stopped_runner():
+    if not can_run_as_nobody():
+        check("stopped runner: needs root, setpriv, unshare", False,
+              "run as root")
+        return
+    gid = test_group()
+    d = tmpdir()
+    binary = setgid_copy(d, gid)
+    spool = os.path.join(d, "spool")
+    os.makedirs(spool)
+    os.chown(spool, 0, gid)
+    os.chmod(spool, 0o2770)
+    down, good = free_port(), FakeSMTP().start()
+    silent = FakeSMTP(greeting=SILENT, idle_timeout=120).start()
+
+    def text(port):
+        return ini_text({
+            "delivery": {"mode": "remote"},
+            "remote": {"host": "127.0.0.1", "port": port, "timeout": 60},
+            "queue": {"mode": "fallback", "dir": spool},
+            "sender": {"domain": "x.test"},
+            "log": {"syslog": "no"}})
+
+    root_ini = write_ini(d, text=text(down), name="root.ini")
+    p = None
+    try:
+        # root's message first: the oldest, the first a runner claims.
+        res = run(["-i", "-f", "root@x.test", "r@x.test"], MSG, ini=root_ini)
+        q = as_user_with_etc(text(down), gid,
+                             [binary, "-i", "-f", "n@x.test", "n@x.test"],
+                             MSG)
+        ids = queue_files(spool)
+        if not check("stopped runner: root's and nobody's messages spooled",
+                     res.rc == 0 and q.returncode == 0 and len(ids) == 2,
+                     (res, q.returncode, q.stderr, ids)):
+            return
+        root_id = ids[0]
+        # nobody's -q from the set-group-ID copy, stopped in a delivery.
+        p = as_user_with_etc(text(silent.port), gid, [binary, "-q"],
+                             background=True)
+        p.stdin.close()
+        deadline = time.monotonic() + 30
+        while not silent.conns and time.monotonic() < deadline and \
+                p.poll() is None:
+            time.sleep(0.05)
+        os.kill(p.pid, signal.SIGSTOP)
+        check("stopped runner: nobody's -q connected, then stopped",
+              silent.conns and p.poll() is None, p.poll())
+        with open(root_ini, "w") as f:
+            f.write(text(good.port))
+        res = run(["-q"], ini=root_ini, timeout=120)
+        good.wait_closed(10)
+        got = [t.mail for t in good.messages()]
+        check("stopped runner: root's -q still delivers root's message",
+              res.rc == 0 and "root@x.test" in got and
+              root_id not in queue_files(spool), (res, got,
+                                                 queue_files(spool)))
+        left = queue_files(spool)
+        held = left[0] if left else None
+        res = run(["--remove", held] if held else ["--remove"],
+                  ini=root_ini, timeout=120)
+        check("stopped runner: root's --remove of the message it holds: "
+              "exit 0, removed", res.rc == 0 and held is not None and
+              queue_files(spool) == [] and
+              not os.path.exists(os.path.join(spool, "state", held)),
+              (res, held, queue_files(spool)))
+        # Unstopped, the same user's run delivers its own mail and leaves
+        # root's alone (root's cron or timer delivers it).
+        with open(root_ini, "w") as f:
+            f.write(text(down))
+        run(["-i", "-f", "root@x.test", "r2@x.test"], MSG, ini=root_ini)
+        as_user_with_etc(text(down), gid, [binary, "-i", "-f", "n@x.test",
+                                           "n2@x.test"], MSG)
+        good2 = FakeSMTP().start()
+        try:
+            q = as_user_with_etc(text(good2.port), gid, [binary, "-q"])
+            good2.wait_closed(10)
+        finally:
+            good2.stop()
+        got = [r for t in good2.messages() for r in t.rcpts]
+        left = queue_files(spool)
+        check("nobody's -q delivers nobody's message, not root's",
+              q.returncode == 0 and got == ["n2@x.test"] and len(left) == 1,
+              (q.returncode, q.stderr, got, left))
+    finally:
+        if p is not None:
+            os.kill(p.pid, signal.SIGKILL)
+            os.kill(p.pid, signal.SIGCONT)
+            p.wait()
+        silent.stop()
+        good.stop()
+
+
 def main():
     require_postern()
     password_command_group()
@@ -502,6 +602,7 @@ def main():
     slow_reply()
     huge_bounce()
     unbounceable()
+    stopped_runner()
     return done()
 
 

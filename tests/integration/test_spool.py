@@ -430,10 +430,18 @@ def remove_and_clean():
         with open(os.path.join(spool, "queue", q[0])) as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             res = run(["--remove", q[0]], ini=ini)
-            check("--remove while a runner holds it: 75, try again",
-                  res.rc == 75 and b"try again" in res.err, res)
-        res = run(["--remove", q[0]], ini=ini)
-        check("--remove ID: exit 0, silent", quiet_success(res), res)
+            if os.getuid() == 0:
+                # Root is not kept from its spool by a stopped or hung
+                # runner: after a short wait the message goes anyway.
+                check("root's --remove while a runner holds it: exit 0, "
+                      "removed after the wait", quiet_success(res) and
+                      files(spool, "queue") == [], res)
+            else:
+                check("--remove while a runner holds it: 75, try again",
+                      res.rc == 75 and b"try again" in res.err, res)
+        if files(spool, "queue"):
+            res = run(["--remove", q[0]], ini=ini)
+            check("--remove ID: exit 0, silent", quiet_success(res), res)
     check_eq("--remove: the message is gone", files(spool, "queue"), [])
 
     # Another user's message: refused (77), whether its file is readable
