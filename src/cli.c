@@ -79,7 +79,6 @@ optname(int c)
 	return name;
 }
 
-
 /* ENVID goes on the wire as xtext (a space as +20); keep it printable
  * ASCII and short (RFC 3461 section 4.4). */
 static int

@@ -421,8 +421,10 @@ run_one(struct qrun *q, const char *id)
 	}
 	changed |= expire(q, &env, was);
 	if (unlinked(fd)) {
-		log_msg(LOG_NOTICE, "id=%s removed during the attempt: "
-				    "not retried, not bounced", env.id);
+		log_msg(LOG_NOTICE,
+		    "id=%s removed during the attempt: "
+		    "not retried, not bounced",
+		    env.id);
 		goto out;
 	}
 	if (count(&env, SPOOL_PENDING) == 0) {
@@ -453,8 +455,8 @@ queue_run(const struct cli *cli, const struct config *cfg, int how,
 	q.cli = cli;
 	q.cfg = cfg;
 	q.force = how == QUEUE_ALL;
-	q.only_uid = getuid() != 0 && getegid() != getgid() ? (long)getuid()
-							    : -1;
+	q.only_uid =
+	    getuid() != 0 && getegid() != getgid() ? (long)getuid() : -1;
 	if (spool_open(&q.sp, cfg->queue_dir, 0, e) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (q.sp.fd[SPOOL_DIR_QUEUE] == -1) {

@@ -90,7 +90,8 @@ spool_env_check(const struct spool_env *env, struct err *e)
 		    strlen(env->sender));
 		return err_set(e, ERR_DATA,
 		    "sender <%s> cannot be spooled: control character or "
-		    "too long", snip);
+		    "too long",
+		    snip);
 	}
 	for (i = 0; i < env->nrcpts; i++) {
 		const char *a = env->rcpts[i].addr;
@@ -100,7 +101,8 @@ spool_env_check(const struct spool_env *env, struct err *e)
 		err_sanitize(snip, sizeof(snip), a, strlen(a));
 		return err_set(e, ERR_DATA,
 		    "recipient <%s> cannot be spooled: control character, "
-		    "empty or too long", snip);
+		    "empty or too long",
+		    snip);
 	}
 	if (env->notify != NULL && !smtp_notify_ok(env->notify))
 		return err_set(e, ERR_DATA,

@@ -267,13 +267,13 @@ test_unspoolable(struct spool *sp)
 	static const char *bad_addr[] = { "\"a\tb\"@x.test",
 		"\"a\x1b[0m\"@x.test", "e@[192.0.2.\x01]", "\"\x7f\"@x.test",
 		"" };
-	static const char *bad_notify[] = { ",", "SUCCESS,,FAILURE",
-		"FAILURE,", "NEVER,DELAY" };
+	static const char *bad_notify[] = { ",", "SUCCESS,,FAILURE", "FAILURE,",
+		"NEVER,DELAY" };
 	struct spool_rcpt r = { "b@x.test", 0, 0, NULL };
 	struct spool_env env;
 	struct spool_writer w;
 	struct err e;
-	char (*ids)[SPOOL_ID_MAX], msg[96];
+	char(*ids)[SPOOL_ID_MAX], msg[96];
 	size_t i, n0, n;
 
 	spool_list(sp, SPOOL_DIR_QUEUE, &ids, &n0, &e);
@@ -296,7 +296,8 @@ test_unspoolable(struct spool *sp)
 		snprintf(msg, sizeof(msg), "unspoolable envelope %zu: ERR_DATA",
 		    i);
 		T_OK(spool_create(sp, &w, &env, &e) == -1 &&
-			e.class == ERR_DATA && strstr(e.text, "cannot be spooled"),
+			e.class == ERR_DATA &&
+			strstr(e.text, "cannot be spooled"),
 		    msg);
 	}
 	spool_list(sp, SPOOL_DIR_QUEUE, &ids, &n, &e);
