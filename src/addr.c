@@ -89,17 +89,17 @@ fold_len(const struct ap *p, size_t i)
 #define CTL_WHY "control character in address"
 
 /*
- * A control byte (what SMTP cannot carry in a path and the queue file
- * cannot hold).  In a comment, which is dropped, a TAB is only folding
- * white space; in a quoted string or a domain literal it would be part
- * of the address.
+ * A control byte: what SMTP cannot carry in a path and the queue file
+ * cannot hold.  wsp: a TAB is white space here (folding, inside a quoted
+ * string, a literal or a comment); if it ends up in an addr-spec,
+ * addr_spec_ok refuses it there, while a folded display name keeps it.
  */
 static int
-addr_ctl_byte(char c, int comment)
+addr_ctl_byte(char c, int wsp)
 {
 	unsigned char u = (unsigned char)c;
 
-	if (comment && u == '\t')
+	if (wsp && u == '\t')
 		return 0;
 	return u < 0x20 || u == 0x7f;
 }
@@ -123,7 +123,7 @@ skip_quoted(struct ap *p, char close, const char *what)
 				break;
 			if (p->s[p->pos] == '\r' || p->s[p->pos] == '\n')
 				return bad(p, p->pos, "line break in address");
-			if (addr_ctl_byte(p->s[p->pos], close == ')'))
+			if (addr_ctl_byte(p->s[p->pos], 1))
 				return bad(p, p->pos, CTL_WHY);
 		} else if (c == '\r' || c == '\n') {
 			if ((f = fold_len(p, p->pos)) <= 0)
@@ -131,7 +131,7 @@ skip_quoted(struct ap *p, char close, const char *what)
 			p->pos += (size_t)f - 1;
 		} else if (c == '\0') {
 			return bad(p, p->pos, "NUL byte in address");
-		} else if (addr_ctl_byte(c, close == ')')) {
+		} else if (addr_ctl_byte(c, 1)) {
 			return bad(p, p->pos, CTL_WHY);
 		} else if (close == ')' && c == '(') {
 			depth++;

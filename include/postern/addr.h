@@ -35,9 +35,10 @@ struct addr_list {
  * Parse an address list: "a@x, Name <b@y>, c@z (comment), root,".  Empty
  * elements (a trailing comma, ", ,") are skipped.  Quoted local parts,
  * domain literals and comments are understood; unbalanced quotes, angle
- * brackets or parentheses, an addr-spec longer than ADDR_SPEC_MAX, or a
- * control byte in a quoted string, a domain literal or a comment (a TAB
- * only in a comment, as folding white space), fail with ERR_DATA.  Appends to out (which must be zeroed or already used).
+ * brackets or parentheses, an addr-spec longer than ADDR_SPEC_MAX, a
+ * control byte in a quoted string, a domain literal or a comment, or a
+ * TAB in an addr-spec (a TAB elsewhere is white space), fail with
+ * ERR_DATA.  Appends to out (which must be zeroed or already used).
  * On failure out is left as it was given (ERR_DATA text: bad address
  * "<the element>": <why>).  Folding (CRLF or LF then white space) is white
  * space, and a line end at the very end of the text is ignored; any other

@@ -229,6 +229,9 @@ t_errors(void)
 	fails("a@[1.2.3.4\t]", "control character", "TAB in literal");
 	fails("a@x (\x1b]0;t\x07)", "control character", "ESC in comment");
 	fails("\"a\r\n\tb\"@x", "control character", "TAB folded in quotes");
+	T_OK(parse("\"Long\r\n\tName\" <a@x>") == 0 && L.n == 1 &&
+		strcmp(L.v[0].spec, "a@x") == 0,
+	    "a display name folded with a TAB");
 	T_OK(parse("a@x (tab\there)") == 0 && L.n == 1 &&
 		strcmp(L.v[0].spec, "a@x") == 0,
 	    "TAB in a comment is white space");
