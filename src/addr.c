@@ -371,6 +371,9 @@ push(struct ap *p, struct addr_list *out, struct buf *name, struct buf *spec,
 
 	if (out->n >= ADDR_LIST_MAX)
 		return bad(p, off, "too many addresses");
+	/* What the spool and SMTP cannot hold is refused here, at once. */
+	if (addr_spec_ok(spec->data, spec->len) == -1)
+		return bad(p, off, CTL_WHY);
 	if (out->n == out->cap) {
 		ncap = out->cap ? out->cap * 2 : 8;
 		if ((a = reallocarray(out->v, ncap, sizeof(*a))) == NULL)
@@ -378,9 +381,6 @@ push(struct ap *p, struct addr_list *out, struct buf *name, struct buf *spec,
 		out->v = a;
 		out->cap = ncap;
 	}
-	/* What the spool and SMTP cannot hold is refused here, at once. */
-	if (addr_spec_ok(spec->data, spec->len) == -1)
-		return bad(p, off, CTL_WHY);
 	a = &out->v[out->n];
 	a->name = NULL;
 	if (name->len > 0 && (a->name = buf_detach(name)) == NULL)
