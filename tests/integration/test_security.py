@@ -81,10 +81,6 @@ def as_user_with_etc(ini_text_, gid, argv, stdin=b"", groups="100",
            "sh", "setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
            "--groups=%s" % groups] + argv
     env = base_env()
-    if "ASAN_OPTIONS" in env:
-        # A set-group-ID process is not dumpable: LeakSanitizer cannot
-        # stop its threads and would turn every exit into a failure.
-        env["ASAN_OPTIONS"] += ":detect_leaks=0"
     if background:
         return subprocess.Popen(cmd, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE,
@@ -92,6 +88,19 @@ def as_user_with_etc(ini_text_, gid, argv, stdin=b"", groups="100",
     p = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, env=env, timeout=60)
     return p
+
+
+def sg_rc(p):
+    """The exit status of a set-group-ID run.  In the sanitizer build
+    (make check-asan) LeakSanitizer cannot inspect a set-group-ID process,
+    which is not dumpable, and ignores ASAN_OPTIONS there: it turns the
+    status into 1 and prints only its own '==PID==' lines.  postern never
+    exits 1 itself, so that is the run's success."""
+    own = [x for x in p.stderr.split(b"\n") if x and not x.startswith(b"==")]
+    if "ASAN_OPTIONS" in os.environ and p.returncode == 1 and not own and \
+            b"LeakSanitizer has encountered a fatal error" in p.stderr:
+        return 0
+    return p.returncode
 
 
 # -- 1: password_command runs with the caller's group ------------------------
@@ -126,7 +135,7 @@ def password_command_group():
         srv.stop()
     lines = [x for c in srv.conns for x in c.auth_lines]
     if not check("password_command from a set-group-ID postern: sent",
-                 p.returncode == 0 and len(lines) == 1,
+                 sg_rc(p) == 0 and len(lines) == 1,
                  (p.returncode, p.stderr, lines)):
         return
     plain = base64.b64decode(lines[0].split()[-1]).split(b"\0")[-1]
@@ -206,7 +215,8 @@ def spool_ini(mode="always", port=None, extra=None):
     (nothing listens there unless the test starts a server)."""
     d = tmpdir()
     spool = os.path.join(d, "spool")
-    sections = merge(default_sections(port or free_port(), d, timeout=5),
+    # Port 1: nothing listens there, whatever else runs on the machine.
+    sections = merge(default_sections(port or 1, d, timeout=5),
                      {"queue": {"mode": mode, "dir": spool}})
     return write_ini(d, merge(sections, extra)), d, spool
 
@@ -537,7 +547,7 @@ def stopped_runner():
                              MSG)
         ids = queue_files(spool)
         if not check("stopped runner: root's and nobody's messages spooled",
-                     res.rc == 0 and q.returncode == 0 and len(ids) == 2,
+                     res.rc == 0 and sg_rc(q) == 0 and len(ids) == 2,
                      (res, q.returncode, q.stderr, ids)):
             return
         root_id = ids[0]
@@ -586,7 +596,7 @@ def stopped_runner():
         got = [r for t in good2.messages() for r in t.rcpts]
         left = queue_files(spool)
         check("nobody's -q delivers nobody's message, not root's",
-              q.returncode == 0 and got == ["n2@x.test"] and len(left) == 1,
+              sg_rc(q) == 0 and got == ["n2@x.test"] and len(left) == 1,
               (q.returncode, q.stderr, got, left))
     finally:
         if p is not None:
