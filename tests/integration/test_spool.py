@@ -91,8 +91,11 @@ def fallback():
     check("mailq lists the id, sender, recipient state",
           lq.rc == 0 and q and q[0].encode() in lq.out and
           b"<a@x.test>" in lq.out and b"pending <b@x.test>" in lq.out, lq)
+    # 5m0s, or 4m59s when a second boundary passed since the attempt
+    # (a slow sanitizer build): no timing is asserted.
     check("mailq: the failed first attempt counts, with its error and "
-          "the back-off", b"attempts: 1, next try: in 5m" in lq.out and
+          "the back-off", (b"attempts: 1, next try: in 5m" in lq.out or
+                           b"attempts: 1, next try: in 4m5" in lq.out) and
           b"last error: cannot connect" in lq.out, lq)
     if not q:
         return
