@@ -86,7 +86,29 @@ fold_len(const struct ap *p, size_t i)
 	return -1;
 }
 
-/* Skip a quoted string, domain literal or comment body up to close. */
+#define CTL_WHY "control character in address"
+
+/*
+ * A control byte: what SMTP cannot carry in a path and the queue file
+ * cannot hold.  wsp: a TAB is white space here (folding, inside a quoted
+ * string, a literal or a comment); if it ends up in an addr-spec,
+ * addr_spec_ok refuses it there, while a folded display name keeps it.
+ */
+static int
+addr_ctl_byte(char c, int wsp)
+{
+	unsigned char u = (unsigned char)c;
+
+	if (wsp && u == '\t')
+		return 0;
+	return u < 0x20 || u == 0x7f;
+}
+
+/*
+ * Skip a quoted string, domain literal or comment body up to close.
+ * Folding inside is unfolded later (add_raw); its white space must then
+ * pass addr_spec_ok like any other byte.
+ */
 static int
 skip_quoted(struct ap *p, char close, const char *what)
 {
@@ -101,12 +123,16 @@ skip_quoted(struct ap *p, char close, const char *what)
 				break;
 			if (p->s[p->pos] == '\r' || p->s[p->pos] == '\n')
 				return bad(p, p->pos, "line break in address");
+			if (addr_ctl_byte(p->s[p->pos], 1))
+				return bad(p, p->pos, CTL_WHY);
 		} else if (c == '\r' || c == '\n') {
 			if ((f = fold_len(p, p->pos)) <= 0)
 				break;
 			p->pos += (size_t)f - 1;
 		} else if (c == '\0') {
 			return bad(p, p->pos, "NUL byte in address");
+		} else if (addr_ctl_byte(c, 1)) {
+			return bad(p, p->pos, CTL_WHY);
 		} else if (close == ')' && c == '(') {
 			depth++;
 		} else if (close == ']' && c == '[') {
@@ -345,6 +371,9 @@ push(struct ap *p, struct addr_list *out, struct buf *name, struct buf *spec,
 
 	if (out->n >= ADDR_LIST_MAX)
 		return bad(p, off, "too many addresses");
+	/* What the spool and SMTP cannot hold is refused here, at once. */
+	if (addr_spec_ok(spec->data, spec->len) == -1)
+		return bad(p, off, CTL_WHY);
 	if (out->n == out->cap) {
 		ncap = out->cap ? out->cap * 2 : 8;
 		if ((a = reallocarray(out->v, ncap, sizeof(*a))) == NULL)
@@ -594,6 +623,19 @@ addr_is_local(const char *spec)
 			return 0;
 	}
 	return 1;
+}
+
+int
+addr_spec_ok(const char *spec, size_t n)
+{
+	size_t i;
+
+	if (n > ADDR_SPEC_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (addr_ctl_byte(spec[i], 0))
+			return -1;
+	return 0;
 }
 
 int

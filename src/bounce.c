@@ -26,6 +26,10 @@
 
 #define BOUNCE_TEXT_MAX (1024 * 1024) /* the parts postern writes */
 #define BOUNCE_DIAG_MAX 900 /* a Diagnostic-Code line stays under 998 */
+/* Room for what is not per recipient: the head, the texts, boundaries. */
+#define BOUNCE_FIXED 16384
+/* At most, per listed recipient: its human line and its status block. */
+#define BOUNCE_PER_RCPT(a) (2 * (a) + 2 * BOUNCE_DIAG_MAX + 256)
 
 /* RFC 5322 date of t, "Mon, 2 Jan 2006 15:04:05 +0000". */
 static void
@@ -99,12 +103,40 @@ smtp_part(const char *text)
 	return text;
 }
 
+/*
+ * How many of the failed recipients the report can list within
+ * BOUNCE_TEXT_MAX (the first ones, in order); *nfailed: all of them.  A
+ * message too big to report in full still gets its bounce, cut short.
+ */
+static size_t
+bounce_fit(const struct spool_env *env, size_t *nfailed)
+{
+	size_t i, used = BOUNCE_FIXED, n = 0;
+	int full = 0;
+
+	*nfailed = 0;
+	for (i = 0; i < env->nrcpts; i++) {
+		if (env->rcpts[i].state != SPOOL_FAILED)
+			continue;
+		(*nfailed)++;
+		if (full)
+			continue;
+		used += BOUNCE_PER_RCPT(strlen(env->rcpts[i].addr));
+		if (used > BOUNCE_TEXT_MAX)
+			full = 1;
+		else
+			n++;
+	}
+	return n;
+}
+
 static int
 bounce_human(struct buf *b, const struct config *cfg,
-    const struct spool_env *env, const char *boundary)
+    const struct spool_env *env, const char *boundary, size_t nlist,
+    size_t nfailed)
 {
 	char text[BOUNCE_DIAG_MAX];
-	size_t i;
+	size_t i, listed = 0;
 	int r;
 
 	r = buf_printf(b,
@@ -118,12 +150,20 @@ bounce_human(struct buf *b, const struct config *cfg,
 	    "It is attached below.\r\n"
 	    "\r\n",
 	    boundary, cfg->domain);
-	for (i = 0; r == 0 && i < env->nrcpts; i++) {
+	for (i = 0; r == 0 && i < env->nrcpts && listed < nlist; i++) {
 		if (env->rcpts[i].state != SPOOL_FAILED)
 			continue;
 		diag(text, sizeof(text), env->rcpts[i].text);
 		r = buf_printf(b, "<%s>: %s\r\n", env->rcpts[i].addr, text);
+		listed++;
 	}
+	if (r == 0 && nfailed > listed)
+		r = buf_printf(b,
+		    "\r\n%zu more recipient%s failed and %s not listed here "
+		    "or in the delivery report: the list of all %zu is too "
+		    "long for one report.\r\n",
+		    nfailed - listed, nfailed - listed == 1 ? "" : "s",
+		    nfailed - listed == 1 ? "is" : "are", nfailed);
 	return r ? r : buf_adds(b, "\r\n");
 }
 
@@ -154,11 +194,11 @@ status_of(const struct spool_rcpt *rc, char *out, size_t size)
 
 static int
 bounce_status(struct buf *b, const struct config *cfg,
-    const struct spool_env *env, const char *boundary)
+    const struct spool_env *env, const char *boundary, size_t nlist)
 {
 	char date[64], text[BOUNCE_DIAG_MAX], st[16];
 	const struct spool_rcpt *rc;
-	size_t i;
+	size_t i, listed = 0;
 	int r;
 
 	rfc_date(date, sizeof(date), (time_t)env->created);
@@ -175,10 +215,11 @@ bounce_status(struct buf *b, const struct config *cfg,
 		r = buf_printf(b, "Original-Envelope-Id: %s\r\n", env->envid);
 	rfc_date(date, sizeof(date),
 	    env->last ? (time_t)env->last : time(NULL));
-	for (i = 0; r == 0 && i < env->nrcpts; i++) {
+	for (i = 0; r == 0 && i < env->nrcpts && listed < nlist; i++) {
 		rc = &env->rcpts[i];
 		if (rc->state != SPOOL_FAILED)
 			continue;
+		listed++;
 		status_of(rc, st, sizeof(st));
 		diag(text, sizeof(text), smtp_part(rc->text));
 		/* RFC 3464 2.3.6: "smtp;" carries a server reply; anything
@@ -233,6 +274,7 @@ bounce_commit(struct spool *sp, const struct config *cfg,
 	struct spool_env benv;
 	struct buf b;
 	int full = env->ret != NULL && strcasecmp(env->ret, "FULL") == 0;
+	size_t nfailed, nlist = bounce_fit(env, &nfailed);
 	off_t len;
 	int r;
 
@@ -251,8 +293,8 @@ bounce_commit(struct spool *sp, const struct config *cfg,
 		   : header_len(fd, env->data_off, (off_t)env->size);
 	buf_init(&b, BOUNCE_TEXT_MAX);
 	r = bounce_head(&b, cfg, env, boundary) == 0 &&
-	    bounce_human(&b, cfg, env, boundary) == 0 &&
-	    bounce_status(&b, cfg, env, boundary) == 0 &&
+	    bounce_human(&b, cfg, env, boundary, nlist, nfailed) == 0 &&
+	    bounce_status(&b, cfg, env, boundary, nlist) == 0 &&
 	    buf_printf(&b, "--%s\r\nContent-Type: %s\r\n\r\n", boundary,
 		full ? "message/rfc822" : "text/rfc822-headers") == 0;
 	if (!r) {

@@ -15,6 +15,7 @@
 
 #include "postern/cli.h"
 #include "postern/err.h"
+#include "postern/smtp.h"
 
 #define ENVID_MAX 100 /* RFC 3461 section 4.4 */
 
@@ -76,27 +77,6 @@ optname(int c)
 		(void)snprintf(name, sizeof(name), "-\\x%02x",
 		    (unsigned char)c);
 	return name;
-}
-
-/* "never", or a comma list of success, failure and delay. */
-static int
-valid_notify(const char *v)
-{
-	const char *p = v, *e;
-	size_t n;
-
-	if (strcasecmp(v, "never") == 0)
-		return 1;
-	do {
-		e = strchr(p, ',');
-		n = e ? (size_t)(e - p) : strlen(p);
-		if (!((n == 7 && strncasecmp(p, "success", n) == 0) ||
-			(n == 7 && strncasecmp(p, "failure", n) == 0) ||
-			(n == 5 && strncasecmp(p, "delay", n) == 0)))
-			return 0;
-		p = e ? e + 1 : NULL;
-	} while (p != NULL);
-	return 1;
 }
 
 /* ENVID goes on the wire as xtext (a space as +20); keep it printable
@@ -162,7 +142,7 @@ with_value(struct cli *cli, int c, const char *v, struct err *err)
 			cli->ignore_dots = 1;
 		break;
 	case 'N':
-		if (!valid_notify(v))
+		if (!smtp_notify_ok(v))
 			return err_set(err, ERR_USAGE,
 			    "-N: expected never or "
 			    "success,failure,delay");

@@ -327,7 +327,14 @@ conn_getline(struct conn *c, char *line, size_t cap, size_t *len,
     struct err *err)
 {
 	/* One deadline per line: a server trickling bytes cannot stall us. */
-	long long deadline = fdio_now_ms() + c->timeout * 1000LL;
+	return conn_getline_until(c, line, cap, len,
+	    fdio_now_ms() + c->timeout * 1000LL, err);
+}
+
+int
+conn_getline_until(struct conn *c, char *line, size_t cap, size_t *len,
+    long long deadline, struct err *err)
+{
 	char *nl;
 	size_t n;
 

@@ -15,7 +15,8 @@
  * postern runs with a set-group-ID privilege the command gets a fixed
  * PATH and nothing else from the caller's environment, and must be named
  * by an absolute path: the caller must not choose what runs with the
- * postern group.
+ * postern group.  It runs without that group: real, effective and saved
+ * group IDs are the caller's real one before exec (cred_drop).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -261,6 +262,31 @@ cred_privileged(void)
 	return getegid() != getgid() || geteuid() != getuid();
 }
 
+/*
+ * The command is the caller's, not postern's: real, effective and saved
+ * IDs all become the caller's real ones, so that nothing it runs (gpg's
+ * agent-program, a helper named in the caller's dot files) can regain
+ * the postern group.  The supplementary groups already are the caller's:
+ * a set-group-ID exec does not touch them.
+ */
+static int
+cred_drop(void)
+{
+	gid_t gid = getgid(), rg, eg, sg;
+	uid_t uid = getuid(), ru, eu, su;
+
+	if (setresgid(gid, gid, gid) == -1 || setresuid(uid, uid, uid) == -1)
+		return -1;
+	if (getresgid(&rg, &eg, &sg) == -1 || getresuid(&ru, &eu, &su) == -1)
+		return -1;
+	if (rg != gid || eg != gid || sg != gid || ru != uid || eu != uid ||
+	    su != uid) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 /* The child: output to the pipe, exec; errno to errfd when exec fails. */
 static void
 cred_child(char **argv, int outfd, int errfd)
@@ -276,9 +302,13 @@ cred_child(char **argv, int outfd, int errfd)
 	if (dup2(outfd, 1) == -1)
 		_exit(127);
 	signal(SIGPIPE, SIG_DFL);
-	if (cred_privileged())
+	if (cred_privileged()) {
 		environ = safe_env;
+		if (cred_drop() == -1)
+			goto fail;
+	}
 	execvp(argv[0], argv);
+fail:
 	err = errno;
 	(void)!write(errfd, &err, sizeof(err));
 	_exit(127);

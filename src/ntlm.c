@@ -436,8 +436,11 @@ ntlm_authenticate(struct buf *out, const struct ntlm_challenge *c,
 
 	if (ntlm_split_user(id->user, id->domain, &user, &dom, &dlen, e) == -1)
 		return -1;
+	/* v1 only when the ini says so: a challenge without target info
+	 * (which anyone on a clear-text path can send) must not buy an
+	 * answer that gives the NT hash away to precomputed tables. */
 	if (ver == NTLM_AUTO)
-		ver = c->target_info_len > 0 ? NTLM_V2 : NTLM_V1;
+		ver = NTLM_V2;
 	if (o->client_challenge != NULL)
 		memcpy(cc, o->client_challenge, 8);
 	else if (ossl_load(e) == -1)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +44,7 @@ struct qrun {
 	time_t now;
 	char (*extra)[SPOOL_ID_MAX]; /* bounces made by this run */
 	size_t nextra, capextra;
+	long only_uid; /* claim only this user's messages; -1: all */
 };
 
 static size_t
@@ -305,8 +307,14 @@ conclude(struct qrun *q, struct spool_env *env, int fd)
 			log_msg(LOG_ERR, "id=%s %s", env->id, e.text);
 		return;
 	}
-	if (why == NULL) { /* keep it; the next run tries again */
+	if (why == NULL) {
 		log_msg(LOG_ERR, "id=%s cannot bounce: %s", env->id, e.text);
+		/* Nothing is pending, so nothing else expires it: past
+		 * max_age it leaves the queue for failed/. */
+		if (q->now - env->created >= q->cfg->queue_max_age)
+			why = "cannot bounce, and max_age has passed";
+	}
+	if (why == NULL) { /* keep it; the next run tries again */
 		(void)spool_save_state(&q->sp, env, 1, &e);
 		return;
 	}
@@ -347,6 +355,37 @@ expire(struct qrun *q, struct spool_env *env, int *was)
 	return any;
 }
 
+/*
+ * A set-group-ID run by a user other than root claims only the messages
+ * that user submitted, so that a run stopped with SIGSTOP (which keeps
+ * its lock) holds back nobody else's mail.  The uid in a queue file
+ * never changes: reading it without the lock is enough, and a message
+ * of someone else's is never locked at all.
+ */
+static int
+mine(struct qrun *q, const char *id)
+{
+	struct spool_env env;
+	struct err e;
+	int ok;
+
+	if (q->only_uid < 0)
+		return 1;
+	err_clear(&e);
+	ok = spool_peek(&q->sp, id, &env, &e) == 0 && env.uid == q->only_uid;
+	spool_env_free(&env);
+	return ok;
+}
+
+/* Removed (--remove by root) while this run held it: leave it be. */
+static int
+unlinked(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_nlink == 0;
+}
+
 static void
 run_one(struct qrun *q, const char *id)
 {
@@ -357,6 +396,8 @@ run_one(struct qrun *q, const char *id)
 
 	err_clear(&e);
 	q->now = time(NULL);
+	if (!mine(q, id))
+		return;
 	fd = spool_claim(&q->sp, id, 0, &env, &busy, &e);
 	if (fd == -1) {
 		if (e.class == ERR_DATA) {
@@ -379,6 +420,13 @@ run_one(struct qrun *q, const char *id)
 		changed = 1;
 	}
 	changed |= expire(q, &env, was);
+	if (unlinked(fd)) {
+		log_msg(LOG_NOTICE,
+		    "id=%s removed during the attempt: "
+		    "not retried, not bounced",
+		    env.id);
+		goto out;
+	}
 	if (count(&env, SPOOL_PENDING) == 0) {
 		conclude(q, &env, fd);
 	} else if (changed) {
@@ -407,6 +455,8 @@ queue_run(const struct cli *cli, const struct config *cfg, int how,
 	q.cli = cli;
 	q.cfg = cfg;
 	q.force = how == QUEUE_ALL;
+	q.only_uid =
+	    getuid() != 0 && getegid() != getgid() ? (long)getuid() : -1;
 	if (spool_open(&q.sp, cfg->queue_dir, 0, e) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (q.sp.fd[SPOOL_DIR_QUEUE] == -1) {

@@ -220,6 +220,51 @@ queue_list(const struct config *cfg, FILE *fp, struct err *e)
 	return 0;
 }
 
+/*
+ * Root's --remove of a message another process holds: give a delivery in
+ * flight QUEUE_REMOVE_WAIT seconds to end, then remove it all the same.
+ * The holder may be stopped (SIGSTOP) or hung, and must not keep root
+ * from its own spool; if it ever goes on, it finishes the transaction in
+ * flight and then leaves the message alone (queue.c: unlinked).
+ */
+#define QUEUE_REMOVE_WAIT 5
+
+static int
+claim_patiently(struct spool *sp, const char *id, struct spool_env *env,
+    int *busy, struct err *e)
+{
+	struct timespec tick = { 0, 100 * 1000 * 1000 };
+	time_t end = time(NULL) + QUEUE_REMOVE_WAIT;
+	int fd, saved;
+
+	for (;;) {
+		err_clear(e);
+		fd = spool_claim(sp, id, 0, env, busy, e);
+		saved = errno;
+		if (fd != -1 || !*busy || saved != EWOULDBLOCK ||
+		    time(NULL) >= end) {
+			errno = saved;
+			return fd;
+		}
+		spool_env_free(env);
+		nanosleep(&tick, NULL);
+	}
+}
+
+static int
+remove_held(struct spool *sp, const char *id, struct err *e)
+{
+	err_clear(e);
+	if (spool_remove(sp, id, e) == -1)
+		return -1;
+	log_msg(LOG_WARNING,
+	    "id=%s status=removed result=\"removed by uid %ld while "
+	    "another process held it for over %d s; it may still finish "
+	    "the transaction in flight\"",
+	    id, (long)getuid(), QUEUE_REMOVE_WAIT);
+	return 0;
+}
+
 static int
 remove_one(struct spool *sp, const char *id, struct err *e)
 {
@@ -228,11 +273,14 @@ remove_one(struct spool *sp, const char *id, struct err *e)
 
 	if (!spool_id_ok(id))
 		return err_set(e, ERR_USAGE, "\"%.40s\" is not a queue id", id);
-	fd = spool_claim(sp, id, 0, &env, &busy, e);
+	fd = getuid() == 0 ? claim_patiently(sp, id, &env, &busy, e)
+			   : spool_claim(sp, id, 0, &env, &busy, e);
 	if (fd == -1 && e->class != ERR_DATA) {
 		int saved = errno;
 
 		spool_env_free(&env);
+		if (busy && saved == EWOULDBLOCK && getuid() == 0)
+			return remove_held(sp, id, e);
 		if (busy && saved == EWOULDBLOCK)
 			return err_set(e, ERR_TEMP,
 			    "%s is being delivered now; try again", id);

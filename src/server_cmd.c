@@ -11,6 +11,7 @@
 #include "postern/config.h"
 #include "postern/err.h"
 #include "postern/server.h"
+#include "postern/smtp.h"
 #include "server_int.h"
 
 /*
@@ -88,25 +89,6 @@ srv_param(const char **pp, char *key, size_t kcap, char *val, size_t vcap)
 	return 0;
 }
 
-static int
-srv_valid_notify(const char *v)
-{
-	char copy[64], *tok, *save;
-
-	if (strcasecmp(v, "NEVER") == 0)
-		return 1;
-	if (snprintf(copy, sizeof(copy), "%s", v) >= (int)sizeof(copy))
-		return 0;
-	for (tok = strtok_r(copy, ",", &save); tok != NULL;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (strcasecmp(tok, "SUCCESS") != 0 &&
-		    strcasecmp(tok, "FAILURE") != 0 &&
-		    strcasecmp(tok, "DELAY") != 0)
-			return 0;
-	}
-	return 1;
-}
-
 /* Decode RFC 3461 xtext ("+2B" is '+'); printable ASCII out. */
 static int
 srv_xtext(const char *in, char *out, size_t cap)
@@ -132,27 +114,34 @@ srv_xtext(const char *in, char *out, size_t cap)
 	return 0;
 }
 
-/* Check that addr is one mailbox; 0 or -1 with a 501 sent. */
+/*
+ * Parse addr as one mailbox and put its canonical addr-spec in out (cap
+ * octets): what goes upstream and to the spool is the parsed address,
+ * never the client's text (comments, group syntax, routes are gone).
+ * 0, or -1 with a 501 sent.
+ */
 static int
-srv_check_addr(struct srv *s, const char *addr, int allow_null)
+srv_parse_addr(struct srv *s, const char *addr, int allow_null, char *out,
+    size_t cap)
 {
 	struct addr_list l;
 	struct err e;
 	int ok;
 
-	if (addr[0] == '\0') {
-		if (allow_null)
-			return 0;
-		srv_reply(s, "501 5.1.3 Bad recipient address syntax");
-		return -1;
+	if (addr[0] == '\0' && allow_null) {
+		out[0] = '\0';
+		return 0;
 	}
 	memset(&l, 0, sizeof(l));
 	err_clear(&e);
-	ok = addr_parse_list(addr, strlen(addr), &l, &e) == 0 && l.n == 1 &&
+	ok = addr[0] != '\0' &&
+	    addr_parse_list(addr, strlen(addr), &l, &e) == 0 && l.n == 1 &&
 	    l.v[0].name == NULL && l.v[0].spec[0] != '\0' &&
-	    strchr(addr, ',') == NULL;
+	    strchr(addr, ',') == NULL &&
+	    snprintf(out, cap, "%s", l.v[0].spec) < (int)cap;
 	addr_list_free(&l);
 	if (!ok) {
+		out[0] = '\0';
 		srv_reply(s, "501 5.1.%d Bad %s address syntax",
 		    allow_null ? 7 : 3, allow_null ? "sender" : "recipient");
 		return -1;
@@ -163,7 +152,7 @@ srv_check_addr(struct srv *s, const char *addr, int allow_null)
 static void
 cmd_mail(struct srv *s, const char *arg)
 {
-	char key[32] = "", val[128];
+	char key[32] = "", val[128], addr[ADDR_SPEC_MAX + 3];
 	const char *p;
 
 	if (s->mail) {
@@ -171,11 +160,11 @@ cmd_mail(struct srv *s, const char *arg)
 		return;
 	}
 	if (strncasecmp(arg, "FROM:", 5) != 0 ||
-	    (p = srv_path(arg + 5, s->sender, sizeof(s->sender))) == NULL) {
+	    (p = srv_path(arg + 5, addr, sizeof(addr))) == NULL) {
 		srv_reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
 		return;
 	}
-	if (srv_check_addr(s, s->sender, 1) == -1)
+	if (srv_parse_addr(s, addr, 1, s->sender, sizeof(s->sender)) == -1)
 		return;
 	s->smtputf8 = 0;
 	while (*p != '\0') {
@@ -232,6 +221,7 @@ static void
 cmd_rcpt(struct srv *s, const char *arg)
 {
 	char addr[ADDR_SPEC_MAX + 3], key[32] = "", val[128], **nv, *spec;
+	char canon[ADDR_SPEC_MAX + 1];
 	const char *p;
 
 	if (!s->mail) {
@@ -243,9 +233,9 @@ cmd_rcpt(struct srv *s, const char *arg)
 		srv_reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
 		return;
 	}
-	if (srv_check_addr(s, addr, 0) == -1)
+	if (srv_parse_addr(s, addr, 0, canon, sizeof(canon)) == -1)
 		return;
-	if (addr_is_8bit(addr) && !s->smtputf8) { /* RFC 6531 3.4 */
+	if (addr_is_8bit(canon) && !s->smtputf8) { /* RFC 6531 3.4 */
 		srv_reply(s,
 		    "553 5.6.7 A non-ASCII address needs "
 		    "MAIL ... SMTPUTF8");
@@ -254,7 +244,12 @@ cmd_rcpt(struct srv *s, const char *arg)
 	while (*p != '\0') {
 		if (srv_param(&p, key, sizeof(key), val, sizeof(val)) == -1)
 			goto bad;
-		if (strcasecmp(key, "NOTIFY") == 0 && srv_valid_notify(val)) {
+		if (strcasecmp(key, "NOTIFY") == 0) {
+			/* Refused now, not at every attempt later. */
+			if (!smtp_notify_ok(val)) {
+				srv_reply(s, "501 5.5.4 Bad NOTIFY= value");
+				return;
+			}
 			/* One NOTIFY goes upstream per transaction: the
 			 * first one given. */
 			if (s->notify[0] == '\0')
@@ -271,7 +266,7 @@ cmd_rcpt(struct srv *s, const char *arg)
 		srv_reply(s, "452 4.5.3 Error: too many recipients");
 		return;
 	}
-	if ((spec = addr_rewrite(addr, &s->rw)) == NULL ||
+	if ((spec = addr_rewrite(canon, &s->rw)) == NULL ||
 	    (nv = reallocarray(s->rcpts, s->nrcpts + 1, sizeof(*nv))) == NULL) {
 		free(spec);
 		srv_reply(s, "451 4.3.0 Error: out of memory");

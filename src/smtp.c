@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "postern/config.h"
+#include "postern/fdio.h"
 #include "smtp_int.h"
 
 void
@@ -90,19 +91,23 @@ smtp_flush(struct smtp_session *s, struct err *err)
 /*
  * Read one whole reply into *r.  Any failure (timeout, EOF, a malformed
  * line) leaves us out of step with the server: the session is dropped.
+ * The timeout bounds the whole reply, not each of its lines: a server
+ * sending a long multi-line reply a line at a time cannot hold us for
+ * lines times timeout.
  */
 int
 smtp_read(struct smtp_session *s, struct smtp_reply *r, const char *label,
     struct err *err)
 {
+	long long deadline = fdio_now_ms() + conn_timeout(s->conn) * 1000LL;
 	struct err perr;
 	size_t len;
 
 	conn_set_label(s->conn, label);
 	smtp_reply_init(r);
 	while (!r->done) {
-		if (conn_getline(s->conn, s->line, sizeof(s->line), &len,
-			err) == -1) {
+		if (conn_getline_until(s->conn, s->line, sizeof(s->line), &len,
+			deadline, err) == -1) {
 			smtp_drop(s);
 			return -1;
 		}

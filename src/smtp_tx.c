@@ -56,7 +56,7 @@ smtp_xtext(struct buf *b, const char *s)
 }
 
 /* NOTIFY: NEVER alone, or a list of SUCCESS, FAILURE, DELAY. */
-static int
+int
 smtp_notify_ok(const char *v)
 {
 	static const char *kw[] = { "SUCCESS", "FAILURE", "DELAY" };

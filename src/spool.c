@@ -143,6 +143,8 @@ spool_create(struct spool *sp, struct spool_writer *w, struct spool_env *env,
 	w->fd = -1;
 	if (sp->fd[SPOOL_DIR_TMP] == -1)
 		return err_set(e, ERR_CANTCREAT, "no spool at %s", sp->dir);
+	if (spool_env_check(env, e) == -1)
+		return -1;
 	/* The id the message got at submission, when it has one, so that
 	 * it is known by one id from the first log line to the last. */
 	if (memchr(env->id, '\0', sizeof(env->id)) != NULL &&

@@ -36,8 +36,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "postern/addr.h"
 #include "postern/buf.h"
 #include "postern/err.h"
+#include "postern/smtp.h"
 #include "postern/spool.h"
 #include "spool_int.h"
 
@@ -70,6 +72,43 @@ add_kv(struct buf *b, const char *key, const char *v)
 		return 0;
 	err_sanitize(clean, sizeof(clean), v, strlen(v));
 	return buf_printf(b, "%s %s\n", key, clean);
+}
+
+/*
+ * What spool_env_parse would refuse is refused before anything is
+ * written: the same check as the address parser's (addr_spec_ok), and
+ * the same NOTIFY rule as the SMTP client's.  ERR_DATA.
+ */
+int
+spool_env_check(const struct spool_env *env, struct err *e)
+{
+	char snip[64];
+	size_t i;
+
+	if (addr_spec_ok(env->sender, strlen(env->sender)) == -1) {
+		err_sanitize(snip, sizeof(snip), env->sender,
+		    strlen(env->sender));
+		return err_set(e, ERR_DATA,
+		    "sender <%s> cannot be spooled: control character or "
+		    "too long",
+		    snip);
+	}
+	for (i = 0; i < env->nrcpts; i++) {
+		const char *a = env->rcpts[i].addr;
+
+		if (*a != '\0' && addr_spec_ok(a, strlen(a)) == 0)
+			continue;
+		err_sanitize(snip, sizeof(snip), a, strlen(a));
+		return err_set(e, ERR_DATA,
+		    "recipient <%s> cannot be spooled: control character, "
+		    "empty or too long",
+		    snip);
+	}
+	if (env->notify != NULL && !smtp_notify_ok(env->notify))
+		return err_set(e, ERR_DATA,
+		    "DSN NOTIFY cannot be spooled: not NEVER or a list of "
+		    "SUCCESS, FAILURE, DELAY");
+	return 0;
 }
 
 /* The envelope text; *size_at: offset of the size digits in b. */

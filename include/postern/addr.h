@@ -35,8 +35,10 @@ struct addr_list {
  * Parse an address list: "a@x, Name <b@y>, c@z (comment), root,".  Empty
  * elements (a trailing comma, ", ,") are skipped.  Quoted local parts,
  * domain literals and comments are understood; unbalanced quotes, angle
- * brackets or parentheses, or an addr-spec longer than ADDR_SPEC_MAX, fail
- * with ERR_DATA.  Appends to out (which must be zeroed or already used).
+ * brackets or parentheses, an addr-spec longer than ADDR_SPEC_MAX, a
+ * control byte in a quoted string, a domain literal or a comment, or a
+ * TAB in an addr-spec (a TAB elsewhere is white space), fail with
+ * ERR_DATA.  Appends to out (which must be zeroed or already used).
  * On failure out is left as it was given (ERR_DATA text: bad address
  * "<the element>": <why>).  Folding (CRLF or LF then white space) is white
  * space, and a line end at the very end of the text is ignored; any other
@@ -55,6 +57,14 @@ void	 addr_list_free(struct addr_list *);
 
 /* 1 when spec has no '@' (a bare local name such as "root"). */
 int	 addr_is_local(const char *spec);
+/*
+ * 0 when the addr-spec (n octets) can travel in an SMTP path and be
+ * written to and read back from a queue file: at most ADDR_SPEC_MAX
+ * octets, no control byte (0x00-0x1f, 0x7f).  The parser refuses what
+ * fails it, and the spool writer checks it again, so that nothing is
+ * accepted that cannot be delivered.
+ */
+int	 addr_spec_ok(const char *spec, size_t n);
 /* 1 when spec contains a byte >= 0x80 (needs SMTPUTF8 in the envelope). */
 int	 addr_is_8bit(const char *spec);
 

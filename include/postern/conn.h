@@ -38,6 +38,13 @@ int	 conn_flush(struct conn *, struct err *);
  */
 int	 conn_getline(struct conn *, char *line, size_t cap, size_t *len,
 	    struct err *);
+/*
+ * The same, waiting at most until deadline (fdio_now_ms() time) however
+ * the bytes trickle in: a caller reading several lines as one unit (an
+ * SMTP reply) bounds the whole unit with one deadline.
+ */
+int	 conn_getline_until(struct conn *, char *line, size_t cap,
+	    size_t *len, long long deadline, struct err *);
 /* Bytes already received and not yet returned by conn_getline. */
 size_t	 conn_pending(const struct conn *);
 /* "name[address]:port" of the peer, for logs and errors. */

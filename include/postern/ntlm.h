@@ -20,7 +20,7 @@
 #include "postern/err.h"
 
 /* ntlm_version in the ini, and the version a Type 3 was built with. */
-#define NTLM_AUTO 0 /* v2 when the challenge has target info */
+#define NTLM_AUTO 0 /* v2, whatever the challenge holds */
 #define NTLM_V1 1
 #define NTLM_V2 2
 #define NTLM_V1_ESS 3 /* used: v1 with extended session security */

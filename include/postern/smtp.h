@@ -70,6 +70,14 @@ struct smtp_envelope {
 	unsigned long long	 size;		/* SIZE= estimate, octets */
 };
 
+/*
+ * 1 when v is a DSN NOTIFY value (RFC 3461 4.1): NEVER alone, or a
+ * comma list of SUCCESS, FAILURE and DELAY, any case, with no empty
+ * item.  The one check for -N, -bs RCPT ... NOTIFY=, the spool and the
+ * RCPT line postern sends.
+ */
+int	 smtp_notify_ok(const char *v);
+
 /* What one recipient got. */
 struct smtp_rcpt {
 	int	 code;		/* RCPT reply; 0 if never sent */

@@ -102,11 +102,15 @@ void spool_id_new(char id[SPOOL_ID_MAX]);
  * a well-formed one from spool_id_new, else a new one is filled in; the
  * state fields are ignored).  Then add data with spool_write/spool_copy, and
  * commit with spool_commit, or throw it away with spool_abort.  Every
- * failure is ERR_CANTCREAT naming the file and the cause.
+ * failure is ERR_CANTCREAT naming the file and the cause, but for an
+ * envelope the queue file could not hold (spool_env_check): ERR_DATA,
+ * before anything is written.
  */
 int spool_create(struct spool *, struct spool_writer *, struct spool_env *,
     struct err *);
 int spool_write(struct spool_writer *, const void *, size_t, struct err *);
+/* 0 when spool_env_parse would read env back as given; else ERR_DATA. */
+int spool_env_check(const struct spool_env *, struct err *);
 /* Copy len bytes of fd from offset off. */
 int spool_copy(struct spool_writer *, int fd, off_t off, off_t len,
     struct err *);

@@ -572,7 +572,7 @@ def postfix_plain(pf, pf_login):
     for ver, dom, want in (("v2", "EXAMPLE", b"ntlmv2"),
                            ("v2", None, b"ntlmv2"),
                            ("v1", None, b"ntlmv1"),
-                           ("auto", "EXAMPLE", b"ntlmv1")):
+                           ("auto", "EXAMPLE", b"ntlmv2")):
         remote = dict(user, auth="ntlm", ntlm_version=ver)
         remote.pop("allow_plaintext_auth")
         if dom:

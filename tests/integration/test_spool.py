@@ -87,8 +87,11 @@ def fallback():
     check("mailq lists the id, sender, recipient state",
           lq.rc == 0 and q and q[0].encode() in lq.out and
           b"<a@x.test>" in lq.out and b"pending <b@x.test>" in lq.out, lq)
+    # 5m0s, or 4m59s when a second boundary passed since the attempt
+    # (a slow sanitizer build): no timing is asserted.
     check("mailq: the failed first attempt counts, with its error and "
-          "the back-off", b"attempts: 1, next try: in 5m" in lq.out and
+          "the back-off", (b"attempts: 1, next try: in 5m" in lq.out or
+                           b"attempts: 1, next try: in 4m5" in lq.out) and
           b"last error: cannot connect" in lq.out, lq)
     if not q:
         return
@@ -457,10 +460,18 @@ def remove_and_clean():
         with open(os.path.join(spool, "queue", q[0])) as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             res = run(["--remove", q[0]], ini=ini)
-            check("--remove while a runner holds it: 75, try again",
-                  res.rc == 75 and b"try again" in res.err, res)
-        res = run(["--remove", q[0]], ini=ini)
-        check("--remove ID: exit 0, silent", quiet_success(res), res)
+            if os.getuid() == 0:
+                # Root is not kept from its spool by a stopped or hung
+                # runner: after a short wait the message goes anyway.
+                check("root's --remove while a runner holds it: exit 0, "
+                      "removed after the wait", quiet_success(res) and
+                      files(spool, "queue") == [], res)
+            else:
+                check("--remove while a runner holds it: 75, try again",
+                      res.rc == 75 and b"try again" in res.err, res)
+        if files(spool, "queue"):
+            res = run(["--remove", q[0]], ini=ini)
+            check("--remove ID: exit 0, silent", quiet_success(res), res)
     check_eq("--remove: the message is gone", files(spool, "queue"), [])
 
     # Another user's message: refused (77), whether its file is readable

@@ -220,6 +220,27 @@ t_errors(void)
 	fails("\"a\nb\"@x", "line break", "LF in quoted string");
 	fails("a\\b@x", "invalid character", "backslash outside quotes");
 	fails("a\x01@x", "invalid character", "control character");
+	/* What SMTP and the queue file cannot carry (issue 10, item 2). */
+	fails("\"a\tb\"@x", "control character", "TAB in quotes");
+	fails("\"a\x1b[1mb\"@x", "control character", "ESC in quotes");
+	fails("\"a\\\x01\"@x", "control character", "escaped \\001");
+	fails("\"\x7f\"@x", "control character", "DEL in quotes");
+	fails("a@[1.2.3.\x01]", "control character", "\\001 in literal");
+	fails("a@[1.2.3.4\t]", "control character", "TAB in literal");
+	fails("a@x (\x1b]0;t\x07)", "control character", "ESC in comment");
+	fails("\"a\r\n\tb\"@x", "control character", "TAB folded in quotes");
+	T_OK(parse("\"Long\r\n\tName\" <a@x>") == 0 && L.n == 1 &&
+		strcmp(L.v[0].spec, "a@x") == 0,
+	    "a display name folded with a TAB");
+	T_OK(parse("a@x (tab\there)") == 0 && L.n == 1 &&
+		strcmp(L.v[0].spec, "a@x") == 0,
+	    "TAB in a comment is white space");
+	T_OK(parse("\"a\r\n b\"@x") == 0 && L.n == 1 &&
+		strcmp(L.v[0].spec, "\"a b\"@x") == 0 &&
+		addr_spec_ok(L.v[0].spec, strlen(L.v[0].spec)) == 0,
+	    "folded quoted string unfolds to a space");
+	T_OK(addr_spec_ok("a\tb@x", 6) == -1 && addr_spec_ok("a@x", 3) == 0,
+	    "addr_spec_ok");
 	fails("a@x;", "';' outside a group", "stray ';'");
 	fails("g: h: a@x;;", "nested group", "nested group");
 	fails("a@x: b@y;", "unexpected ':'", "colon after @");

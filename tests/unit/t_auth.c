@@ -360,9 +360,17 @@ test_ntlm_choice(void)
 	    "domain empty, not the target name");
 	auth_free(a);
 
+	/* A challenge without target info cannot choose v1: v2 all the
+	 * same (issue 10, item 3); v1 only when the ini says so. */
 	auth_start(&a, "NTLM", &c, &in, &e);
 	T_OK(auth_step(a, hex64(CHAL_V1), &r, &e) == 0, "v1 challenge");
-	T_STR(auth_used(a), "ntlmv1", "no target info: v1 chosen");
+	T_STR(auth_used(a), "ntlmv2", "no target info, auto: still v2");
+	auth_free(a);
+
+	c.ntlm_version = NTLM_V1;
+	auth_start(&a, "NTLM", &c, &in, &e);
+	T_OK(auth_step(a, hex64(CHAL_V1), &r, &e) == 0, "v1 challenge");
+	T_STR(auth_used(a), "ntlmv1", "no target info, v1 written: v1");
 	dehex(buf_str(&r));
 	T_OK(strstr(hexbuf, LM_RESP) == NULL && strstr(hexbuf, LM_HASH) == NULL,
 	    "v1: no LM hash and no LMv1 response on the wire");

@@ -260,6 +260,51 @@ test_hostile(struct spool *sp)
 	bad(sp, buf, n, "attempts not a number");
 }
 
+/* An envelope the reader would refuse is never written (ERR_DATA). */
+static void
+test_unspoolable(struct spool *sp)
+{
+	static const char *bad_addr[] = { "\"a\tb\"@x.test",
+		"\"a\x1b[0m\"@x.test", "e@[192.0.2.\x01]", "\"\x7f\"@x.test",
+		"" };
+	static const char *bad_notify[] = { ",", "SUCCESS,,FAILURE", "FAILURE,",
+		"NEVER,DELAY" };
+	struct spool_rcpt r = { "b@x.test", 0, 0, NULL };
+	struct spool_env env;
+	struct spool_writer w;
+	struct err e;
+	char(*ids)[SPOOL_ID_MAX], msg[96];
+	size_t i, n0, n;
+
+	spool_list(sp, SPOOL_DIR_QUEUE, &ids, &n0, &e);
+	free(ids);
+	for (i = 0; i < 2 * 5 + 4; i++) {
+		memset(&env, 0, sizeof(env));
+		env.sender = "a@x.test";
+		env.rcpts = &r;
+		env.nrcpts = 1;
+		r.addr = "b@x.test";
+		if (i < 5)
+			r.addr = (char *)bad_addr[i];
+		else if (i < 10)
+			env.sender = (char *)bad_addr[i - 5];
+		else
+			env.notify = (char *)bad_notify[i - 10];
+		if (i == 9)
+			continue; /* "" is the null sender */
+		err_clear(&e);
+		snprintf(msg, sizeof(msg), "unspoolable envelope %zu: ERR_DATA",
+		    i);
+		T_OK(spool_create(sp, &w, &env, &e) == -1 &&
+			e.class == ERR_DATA &&
+			strstr(e.text, "cannot be spooled"),
+		    msg);
+	}
+	spool_list(sp, SPOOL_DIR_QUEUE, &ids, &n, &e);
+	free(ids);
+	T_OK(n == n0, "unspoolable envelopes: nothing committed");
+}
+
 int
 main(void)
 {
@@ -283,6 +328,7 @@ main(void)
 	test_commit_claim(&sp);
 	test_remove_clean(&sp);
 	test_hostile(&sp);
+	test_unspoolable(&sp);
 	spool_close(&sp);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	if (system(cmd) != 0)
