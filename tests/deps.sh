@@ -8,10 +8,13 @@
 
 set -u
 
-# "build" (make, make demo): what building and the demo need; anything
-# else (make check, make bench): the test peers and real callers too.
+# "build" (make, make demo): what building and the demo need; "deb" (make
+# deb): that and the Debian packaging tools; anything else (make check,
+# make bench): the test peers and real callers too.
 PKGS="gcc make pkg-config libssl-dev libntlm0-dev libinih-dev python3"
-if [ "${1:-test}" != build ]; then
+if [ "${1:-test}" = deb ]; then
+	PKGS="$PKGS dpkg-dev debhelper"  # make deb: dpkg-buildpackage, dh
+elif [ "${1:-test}" != build ]; then
 	PKGS="$PKGS coreutils postfix sasl2-bin libsasl2-modules msmtp openssl
 php-cli mutt git git-email"
 	PKGS="$PKGS swaks curl nodejs systemd iproute2"  # test_bd*: -bd clients, socket activation, netns
