@@ -13,7 +13,7 @@ set -u
 # make bench): the test peers and real callers too.
 PKGS="gcc make pkg-config libssl-dev libntlm0-dev libinih-dev python3"
 if [ "${1:-test}" = deb ]; then
-	PKGS="$PKGS dpkg-dev debhelper"  # make deb: dpkg-buildpackage, dh
+	PKGS="$PKGS build-essential dpkg-dev debhelper"  # make deb (debian/control)
 elif [ "${1:-test}" != build ]; then
 	PKGS="$PKGS coreutils postfix sasl2-bin libsasl2-modules msmtp openssl
 php-cli mutt git git-email"
