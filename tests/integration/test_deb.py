@@ -79,6 +79,8 @@ def templates():
     for q, d in words.items():
         check_eq("postern/%s asks in the CMS page's words" % q,
                  t.get("postern/" + q, {}).get("Description"), d)
+    check("debian/templates has no comment lines (debconf cannot parse "
+          "them)", not re.search(r"^#", read("debian/templates"), re.M))
     config = read("debian/config")
     for q in asked:
         check("debian/config asks postern/%s" % q,
