@@ -113,6 +113,12 @@ for d in /var/spool/postern /var/spool/postern/queue; do
 done
 check "postern-queue.timer enabled" \
     [ -L /etc/systemd/system/timers.target.wants/postern-queue.timer ]
+if [ -e /lib/systemd/system/postern.socket ]; then
+	check "postern.socket shipped disabled" \
+	    [ ! -e /etc/systemd/system/sockets.target.wants/postern.socket ]
+	check "the user postern for postern@.service exists" \
+	    getent passwd postern >/dev/null
+fi
 check "the cron.d line runs the queue only without systemd" \
     grep -q '! -d /run/systemd/system.*postern --queue-run' /etc/cron.d/postern
 
