@@ -113,12 +113,18 @@ for d in /var/spool/postern /var/spool/postern/queue; do
 done
 check "postern-queue.timer enabled" \
     [ -L /etc/systemd/system/timers.target.wants/postern-queue.timer ]
-if [ -e /lib/systemd/system/postern.socket ]; then
-	check "postern.socket shipped disabled" \
-	    [ ! -e /etc/systemd/system/sockets.target.wants/postern.socket ]
-	check "the user postern for postern@.service exists" \
-	    sh -c 'getent passwd postern >/dev/null'
-fi
+check "postern.socket and postern@.service shipped, disabled" \
+    [ -e /lib/systemd/system/postern.socket -a \
+    -e /lib/systemd/system/postern@.service -a \
+    ! -e /etc/systemd/system/sockets.target.wants/postern.socket ]
+check "postern-bd.service shipped, disabled" \
+    [ -e /lib/systemd/system/postern-bd.service -a \
+    ! -e /etc/systemd/system/multi-user.target.wants/postern-bd.service ]
+check "the units run the installed binary" \
+    grep -q '^ExecStart=/usr/sbin/postern -bs' \
+    /lib/systemd/system/postern@.service
+check "the user postern the units run as exists" \
+    sh -c 'getent passwd postern >/dev/null'
 check "the cron.d line runs the queue only without systemd" \
     grep -q '! -d /run/systemd/system.*postern --queue-run' /etc/cron.d/postern
 
