@@ -235,11 +235,38 @@ install-spool:
 	    -e 's|/usr/local/share/doc/postern|$(DOCDIR)|' contrib/postern.cron \
 	    > $(DESTDIR)$(DOCDIR)/postern.cron
 
+# The unit tests alone: what the Debian package's build runs.
+check-unit: postern $(UNIT)
+	TESTS='t_*' sh tests/run .
+
+# The Debian package, dist/postern_$(VERSION)_<arch>.deb (debian/,
+# README: Install).  Built with dpkg-buildpackage in a copy of this tree
+# under build/deb, so nothing lands beside the tree; the build
+# dependencies are installed like make check's (tests/deps.sh deb).
+DEBBUILD = build/deb
+deb:
+	sh tests/deps.sh deb
+	v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+	    { echo "make deb: debian/changelog says $$v but config.mk's" \
+	    "VERSION is $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEBBUILD)
+	mkdir -p $(DEBBUILD)/postern-$(VERSION) dist
+	tar -cf - --exclude=./.git --exclude=./build --exclude=./dist . | \
+	    tar -xf - -C $(DEBBUILD)/postern-$(VERSION)
+	cd $(DEBBUILD)/postern-$(VERSION) && dpkg-buildpackage -b -us -uc
+	cp $(DEBBUILD)/postern_$(VERSION)_*.deb dist/
+	ls dist/postern_$(VERSION)_*.deb
+
+# Install the package in a throwaway Debian 12 root and check it
+# (tests/deb/check.sh; several minutes, not part of make check).
+check-deb:
+	sh tests/deb/check.sh
+
 format:
 	clang-format -i src/*.c include/postern/*.h tests/unit/*.c
 
 clean:
 	rm -f postern libpostern.a $(OBJ) $(UNIT)
-	rm -rf build
+	rm -rf build dist
 
-.PHONY: all havedeps deps builddeps check check-asan check-fresh demo bench install install-spool install-report format clean
+.PHONY: all havedeps deps builddeps check check-asan check-unit check-fresh deb check-deb demo bench install install-spool install-report format clean

@@ -8,12 +8,15 @@
 
 set -u
 
-# "build" (make, make demo): what building and the demo need; anything
-# else (make check, make bench): the test peers and real callers too.
+# "build" (make, make demo): what building and the demo need; "deb" (make
+# deb): that and the Debian packaging tools; anything else (make check,
+# make bench): the test peers and real callers too.
 PKGS="gcc make pkg-config libssl-dev libntlm0-dev libinih-dev python3"
 # gcc only Recommends the C library headers.
 PKGS="$PKGS libc6-dev"
-if [ "${1:-test}" != build ]; then
+if [ "${1:-test}" = deb ]; then
+	PKGS="$PKGS build-essential dpkg-dev debhelper"  # make deb (debian/control)
+elif [ "${1:-test}" != build ]; then
 	PKGS="$PKGS coreutils postfix sasl2-bin libsasl2-modules msmtp openssl
 php-cli mutt git git-email"
 	PKGS="$PKGS swaks curl nodejs systemd iproute2"  # test_bd*: -bd clients, socket activation, netns
