@@ -426,7 +426,8 @@ spool_it(const struct cli *cli, const struct config *cfg, struct attempt *a,
 	if (why != NULL && why->maybe_sent)
 		log_msg(LOG_WARNING,
 		    "id=%s queue_id=%s: the connection was lost after the "
-		    "final dot; the retry may deliver the message twice",
+		    "final dot (or BDAT); the retry may deliver the message "
+		    "twice",
 		    a->id, id);
 	if (why == NULL && kick_add(id) == -1)
 		log_msg(LOG_WARNING, "id=%s: left for the next queue run", id);
