@@ -32,6 +32,10 @@ HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	src/smtp_int.h include/postern/spool.h include/postern/queue.h \
 	include/postern/bounce.h src/spool_int.h \
 	include/postern/listen.h include/postern/peer.h src/listen_int.h
+# The queue run over several connections (issue 15).
+LIBOBJ += src/queue_pool.o
+LIBSRC += src/queue_pool.c
+HDR += src/queue_int.h
 UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
 	tests/unit/t_config tests/unit/t_msg tests/unit/t_smtp_reply \
 	tests/unit/t_smtp tests/unit/t_smtp_tx tests/unit/t_tls tests/unit/t_ntlm tests/unit/t_auth \

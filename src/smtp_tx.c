@@ -222,6 +222,10 @@ tx_reply(struct smtp_session *s, struct smtp_tx *tx, size_t k,
 		else
 			tx->stop = 1;
 	} else if (k <= tx->env->nrcpts) {
+		/* After a refused MAIL a pipelined RCPT's "503 need MAIL"
+		 * says nothing about the recipient: it stays unanswered. */
+		if (tx->mail / 100 != 2)
+			return;
 		rc = &tx->rcpt[k - 1];
 		rc->code = r->code;
 		snprintf(rc->enh, sizeof(rc->enh), "%s", r->enh);

@@ -187,6 +187,8 @@ t_refused_mail_and_bdat(void)
 		err.class == ERR_UNAVAIL && err.code == 552 &&
 		strstr(err.text, "MAIL FROM refused by") != NULL,
 	    "MAIL refused in the group: its reply decides");
+	T_OK(rr[0].code == 0,
+	    "MAIL refused: the RCPT's 503 is not the recipient's refusal");
 	smtp_close(s);
 	T_OK(srv_end(&sv, got, sizeof(got)) == 0, "bdat mail: server ok");
 
