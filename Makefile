@@ -32,10 +32,16 @@ HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	src/smtp_int.h include/postern/spool.h include/postern/queue.h \
 	include/postern/bounce.h src/spool_int.h \
 	include/postern/listen.h include/postern/peer.h src/listen_int.h
+# The queue run over several connections (issue 15).
+LIBOBJ += src/queue_pool.o
+LIBSRC += src/queue_pool.c
+HDR += src/queue_int.h
 UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
 	tests/unit/t_config tests/unit/t_msg tests/unit/t_smtp_reply \
 	tests/unit/t_smtp tests/unit/t_smtp_tx tests/unit/t_tls tests/unit/t_ntlm tests/unit/t_auth \
 	tests/unit/t_spool tests/unit/t_cred tests/unit/t_peer
+UNIT_NET = tests/unit/t_smtp_bdat
+UNIT += $(UNIT_NET)
 
 all: havedeps postern
 
@@ -73,6 +79,8 @@ tests/unit/t_smtp: tests/unit/t_smtp.c tests/unit/fake_smtpd.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_smtp_tx: tests/unit/t_smtp_tx.c tests/unit/fake_smtpd.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp_tx.c libpostern.a $(LIBS) $(TESTLIBS)
+tests/unit/t_smtp_bdat: tests/unit/t_smtp_bdat.c tests/unit/fake_smtpd.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_smtp_bdat.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_tls: tests/unit/t_tls.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_tls.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_spool: tests/unit/t_spool.c

@@ -37,6 +37,9 @@ def ini(path, port, spool, mode):
         f.write("[remote]\nhost = 127.0.0.1\nport = %d\ntimeout = 30\n"
                 "helo = bench.x.test\n[sender]\ndomain = x.test\n"
                 "[log]\nsyslog = no\n[queue]\ndir = %s\nmode = %s\n"
+                # one connection: the rate of one session on loopback
+                # (bench/latency.py drains over several)
+                "connections = 1\n"
                 % (port, spool, mode))
     os.chmod(path, 0o600)
 

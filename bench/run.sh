@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/run.sh: postern vs msmtp vs Postfix's smtp-source on loopback.
 #
-# Run by `make bench` after ./postern is built; installs nothing.  Needs
+# Run by `make bench` after ./postern is built; installs nothing.  The
+# latency bench (bench/latency.sh) comes last; its knobs are there.  Needs
 # cc, /usr/bin/python3 (stdlib only), msmtp, and smtp-sink/smtp-source
 # from the postfix package.  Prints a table and writes bench/results.md.
 #
@@ -31,3 +32,4 @@ ${CC:-cc} -std=c11 -O2 -o "$tmp/measure" "$here/measure.c"
 sh "$here/tls.sh" "$postern" "$tmp/measure" "$tmp" "$here/results.md"
 sh "$here/backlog.sh" "$postern" "$tmp/measure" "$tmp" "$here/results.md"
 sh "$here/bd.sh" "$postern" "$tmp" "$here/results.md"
+sh "$here/latency.sh" "$postern" "$tmp" "$here/results.md"

@@ -116,6 +116,9 @@ static const struct cfg_key cfg_keys[] = {
 	    0 },
 	{ "queue", "bounce", CFG_BOOL, offsetof(struct config, queue_bounce),
 	    "yes", 0, 0, NULL, 0 },
+	/* Exchange Online takes 3 per mailbox; Postfix's limit is 20. */
+	{ "queue", "connections", CFG_INT,
+	    offsetof(struct config, queue_connections), "3", 1, 20, NULL, 0 },
 
 	/* postern -bd (listen.c); allow is checked by peer.c. */
 	{ "listen", "address", CFG_LISTEN, offsetof(struct config, listen),

@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "postern/buf.h"
 #include "postern/conn.h"
 #include "postern/err.h"
 #include "postern/fdio.h"
@@ -34,6 +35,8 @@ struct conn {
 	struct tls *tls; /* == ctx once TLS is on */
 	const char *label; /* for timeout messages */
 	char *host;
+	struct buf *mem; /* conn_open_mem: where the output goes */
+	int mem_full; /* ... and it did not fit */
 	char peer[CONN_PEER_MAX];
 	size_t rpos, rlen; /* unread input: rbuf[rpos..rlen) */
 	size_t wlen;
@@ -223,6 +226,57 @@ conn_open(struct conn **cp, const char *host, const char *port, int timeout,
 	conn_set_peer(c);
 	*cp = c;
 	return 0;
+}
+
+/* The memory transport: output appended to c->mem, within its cap. */
+static ssize_t
+mem_write(void *ctx, int fd, const void *p, size_t n, struct err *err)
+{
+	struct conn *c = ctx;
+
+	if (buf_add(c->mem, p, n) == -1) {
+		c->mem_full = 1;
+		return err_set(err, ERR_SOFTWARE,
+		    "message data larger than %zu octets in memory",
+		    c->mem->max);
+	}
+	return (ssize_t)n;
+}
+
+static ssize_t
+mem_read(void *ctx, int fd, void *p, size_t n, struct err *err)
+{
+	return 0; /* nobody ever answers */
+}
+
+static const struct conn_io mem_io = { mem_read, mem_write, NULL, NULL };
+
+int
+conn_open_mem(struct conn **cp, struct buf *out, struct err *err)
+{
+	struct conn *c;
+
+	*cp = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->host = strdup("memory")) == NULL) {
+		free(c);
+		return err_sys(err, ERR_OS, "cannot allocate a connection");
+	}
+	c->fd = -1;
+	c->timeout = 60;
+	c->io = &mem_io;
+	c->ctx = c;
+	c->mem = out;
+	c->label = "a reply";
+	snprintf(c->peer, sizeof(c->peer), "memory");
+	*cp = c;
+	return 0;
+}
+
+int
+conn_mem_full(const struct conn *c)
+{
+	return c->mem_full;
 }
 
 /* "<verb> PEER: <the transport's cause>"; the cause is in err already. */
@@ -458,7 +512,8 @@ conn_close(struct conn *c)
 		return;
 	if (c->io->close != NULL)
 		c->io->close(c->ctx);
-	close(c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c->host);
 	/* The buffers may have carried AUTH exchanges. */
 	explicit_bzero(c, sizeof(*c));

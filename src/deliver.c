@@ -413,7 +413,8 @@ spool_it(const struct cli *cli, const struct config *cfg, struct attempt *a,
 	log_result(a, "queued", res);
 	if (why != NULL && why->maybe_sent)
 		log_msg(LOG_WARNING,
-		    "id=%s: the connection was lost after the final dot; "
+		    "id=%s: the connection was lost after the final dot "
+		    "(or BDAT); "
 		    "the retry may deliver the message twice",
 		    id);
 	if (why == NULL && kick_add(id) == -1)

@@ -3,11 +3,12 @@
  * child of mode = always).
  *
  * One message at a time is claimed (spool_claim: its lock), sent over
- * the run's one SMTP session, and settled before the next is claimed:
+ * the run's SMTP session, and settled before the next is claimed:
  * done recipients are written down, and a message with nothing left is
  * removed at once, so that a crash repeats at most the transaction in
  * flight.  When the server cannot be reached, the rest of the run is
  * deferred without another connection attempt per message.
+ * queue_pool.c spreads the messages over several such runs at once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,24 +29,9 @@
 #include "postern/queue.h"
 #include "postern/smtp.h"
 #include "postern/spool.h"
+#include "queue_int.h"
 
 #define QUEUE_LOG_TO 1024 /* the to= field of one log line */
-
-struct qrun {
-	const struct cli *cli;
-	const struct config *cfg;
-	struct spool sp;
-	struct smtp_session *s;
-	struct smtp_opts o;
-	char fqdn[256];
-	int force;
-	int down; /* the server could not be reached: defer the rest */
-	struct err down_err;
-	time_t now;
-	char (*extra)[SPOOL_ID_MAX]; /* bounces made by this run */
-	size_t nextra, capextra;
-	long only_uid; /* claim only this user's messages; -1: all */
-};
 
 static size_t
 count(const struct spool_env *env, int state)
@@ -160,6 +146,11 @@ session(struct qrun *q, struct err *e)
 	smtp_close(q->s);
 	q->s = NULL;
 	if (smtp_open(&q->s, config_server(q->cfg), &q->o, e) == -1) {
+		/* Other connections carry on: this one stops (queue_pool.c). */
+		if (q->pool != NULL && queue_pool_retire(q->pool)) {
+			q->retire = 1;
+			return NULL;
+		}
 		/* A server that refuses every session (a 554 greeting, EHLO
 		 * and HELO refused) says nothing about these recipients:
 		 * retry, never bounce the whole queue (Postfix's
@@ -168,6 +159,8 @@ session(struct qrun *q, struct err *e)
 			e->class = ERR_TEMP;
 		q->down = 1;
 		q->down_err = *e;
+		if (q->pool != NULL)
+			queue_pool_down(q->pool, e);
 		return NULL;
 	}
 	return q->s;
@@ -219,8 +212,15 @@ attempt(struct qrun *q, struct spool_env *env, int fd, int *was)
 	}
 	se.rcpts = addrs;
 	se.nrcpts = n;
-	if ((s = session(q, &e)) != NULL)
+	if ((s = session(q, &e)) != NULL) {
 		rc = smtp_send(s, &se, st, spool_emit, &d, &e);
+		q->lower = rc == -1 && queue_pool_lowers(&e, st, n);
+	} else if (q->retire) { /* not tried: another connection takes it */
+		free(addrs);
+		free(idx);
+		free(st);
+		return;
+	}
 	settle(env, idx, st, n, rc, &e);
 out:
 	free(env->error);
@@ -241,6 +241,15 @@ out:
 	free(addrs);
 	free(idx);
 	free(st);
+}
+
+void
+queue_extras(struct qrun *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->nextra; i++)
+		queue_one(q, q->extra[i]);
 }
 
 long long
@@ -386,8 +395,8 @@ unlinked(int fd)
 	return fstat(fd, &st) == 0 && st.st_nlink == 0;
 }
 
-static void
-run_one(struct qrun *q, const char *id)
+void
+queue_one(struct qrun *q, const char *id)
 {
 	struct spool_env env;
 	struct err e;
@@ -417,6 +426,8 @@ run_one(struct qrun *q, const char *id)
 	if (count(&env, SPOOL_PENDING) > 0 &&
 	    (q->force || env.next <= q->now)) {
 		attempt(q, &env, fd, was);
+		if (q->retire)
+			goto out; /* untouched, for another connection */
 		changed = 1;
 	}
 	changed |= expire(q, &env, was);
@@ -449,7 +460,7 @@ queue_run(const struct cli *cli, const struct config *cfg, int how,
 {
 	char(*all)[SPOOL_ID_MAX] = NULL;
 	struct qrun q;
-	size_t i, n = nids;
+	size_t n = nids;
 
 	memset(&q, 0, sizeof(q));
 	q.cli = cli;
@@ -474,11 +485,7 @@ queue_run(const struct cli *cli, const struct config *cfg, int how,
 	deliver_smtp_opts(cli, cfg, &q.o, q.fqdn, sizeof(q.fqdn));
 	/* The queue has no caller to tell: each recipient on its own. */
 	q.o.partial = 1;
-	for (i = 0; i < n; i++)
-		run_one(&q, ids[i]);
-	/* Bounces made on the way, over the same session. */
-	for (i = 0; i < q.nextra; i++)
-		run_one(&q, q.extra[i]);
+	queue_pool_run(&q, ids, n);
 	smtp_close(q.s);
 	(void)fsync(q.sp.fd[SPOOL_DIR_QUEUE]);
 	free(q.extra);

@@ -12,6 +12,8 @@
 #include "postern/tls.h"
 
 #define SMTP_CMD_MAX 8192 /* one command line: ORCPT may triple 998 */
+/* Largest message sent in one group with BDAT (smtp_tx.c says why). */
+#define SMTP_BDAT_MAX 65536
 
 enum smtp_state {
 	SMTP_GREETING,
@@ -32,6 +34,7 @@ struct smtp_session {
 	struct smtp_reply greeting; /* for --serverinfo */
 	struct smtp_reply ehlo;
 	struct buf cmd;
+	struct buf bdat; /* the message data for BDAT, unstuffed */
 	/* TLS (smtp_tls.c) */
 	int starttls; /* STARTTLS was attempted */
 	struct smtp_reply ehlo_clear; /* EHLO reply before it */

@@ -201,6 +201,7 @@ caps_line(struct smtp_caps *c, const char *l, size_t len)
 		{ "STARTTLS", offsetof(struct smtp_caps, starttls) },
 		{ "ENHANCEDSTATUSCODES",
 		    offsetof(struct smtp_caps, enhancedstatuscodes) },
+		{ "CHUNKING", offsetof(struct smtp_caps, chunking) },
 	};
 	const char *end = l + len, *kw = l;
 	size_t i, n;

@@ -131,6 +131,7 @@ struct config {
 	int queue_retry; /* seconds, first retry (5m), doubling */
 	int queue_retry_max; /* seconds, the longest wait (4h) */
 	int queue_bounce; /* yes: bounce; no: move to failed/ */
+	int queue_connections; /* a queue run's SMTP sessions (3), 1-20 */
 
 	struct config_listen listen; /* [listen] */
 };

@@ -28,6 +28,15 @@ struct conn;
  */
 int	 conn_open(struct conn **, const char *host, const char *port,
 	    int timeout, struct err *);
+/*
+ * A connection with no peer: what is written collects in out, within
+ * out's cap, when flushed (for a data callback rendering a message in
+ * memory).  A write past the cap fails and conn_mem_full() says so.
+ * Reading from it is EOF.  Close it with conn_close.
+ */
+struct buf;
+int	 conn_open_mem(struct conn **, struct buf *out, struct err *);
+int	 conn_mem_full(const struct conn *);
 int	 conn_write(struct conn *, const void *, size_t, struct err *);
 int	 conn_puts(struct conn *, const char *, struct err *);
 int	 conn_flush(struct conn *, struct err *);

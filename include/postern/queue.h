@@ -4,9 +4,10 @@
  * it (mailq) and remove a message from it (postern --remove ID).
  *
  * A run claims one message at a time with its lock, so runners overlap
- * safely, and sends every message over one SMTP session to the
- * configured server (reopened when it dies).  Each recipient keeps its
- * own state: accepted ones are done, 4xx ones are retried with a back-off
+ * safely, and sends the messages over up to [queue] connections SMTP
+ * sessions to the configured server at once, each carrying many (each
+ * reopened when it dies; fewer when the server refuses them).  Each
+ * recipient keeps its own state: accepted ones are done, 4xx ones are retried with a back-off
  * (retry, doubling up to retry_max), 5xx ones and those still pending
  * after max_age are reported in one bounce (bounce.h) to the sender.
  */

@@ -4,8 +4,9 @@
  * smtp_open() connects to the first host of a failover list that answers,
  * reads the greeting and sends EHLO (HELO when EHLO is refused).
  * smtp_send() runs one transaction: MAIL, RCPT..., DATA pipelined when the
- * server offers PIPELINING, then the data from a callback, then the dot.
- * Several transactions may run on one session.
+ * server offers PIPELINING, then the data from a callback, then the dot;
+ * or, with CHUNKING, MAIL, RCPT..., BDAT n LAST and the data in one group
+ * (smtp_tx.c says when).  Several transactions may run on one session.
  */
 #ifndef POSTERN_SMTP_H
 #define POSTERN_SMTP_H
@@ -50,6 +51,7 @@ struct smtp_caps {
 	unsigned long long	 size_max;	/* 0: no limit given */
 	int			 starttls;
 	int			 enhancedstatuscodes;
+	int			 chunking;	/* BDAT (RFC 3030) */
 	char			 auth[256];	/* mechanisms, space-separated */
 };
 /* Parse the EHLO reply's text (lines after the first) into caps. */
@@ -93,7 +95,12 @@ struct smtp_opts {
 	int		 no_auth;	/* --serverinfo: skip AUTH */
 };
 
-/* Writes the message data (CRLF lines, dot-stuffed, no final dot). */
+/*
+ * Writes the message data (CRLF lines, dot-stuffed, no final dot).  It
+ * may be called twice for one transaction (BDAT renders the data in
+ * memory first, and falls back to DATA when it does not fit), so it must
+ * write the same bytes each time.
+ */
 typedef int smtp_data_fn(void *arg, struct conn *, struct err *);
 
 struct smtp_session;
@@ -114,8 +121,10 @@ int	 smtp_open(struct smtp_session **, const struct config_server *,
  * (pipelining) and the transaction must abort, the connection is dropped
  * without the final dot, which makes the server discard it, and the
  * session is dead (smtp_alive() == 0).
- * ERR_TEMP "... lost after the final dot ..." is the only case where the
- * message may have been delivered although an error is returned.
+ * ERR_TEMP "... the message may have been delivered" (err->maybe_sent):
+ * the connection was lost after the final dot, or after the BDAT group,
+ * before the reply; the only case where the message may have been
+ * delivered although an error is returned.
  */
 int	 smtp_send(struct smtp_session *, const struct smtp_envelope *,
 	    struct smtp_rcpt *, smtp_data_fn *, void *, struct err *);
@@ -124,7 +133,7 @@ int	 smtp_send(struct smtp_session *, const struct smtp_envelope *,
  * was lost or dropped on purpose (then open a new session).
  */
 int	 smtp_alive(const struct smtp_session *);
-/* QUIT (best effort) and close. */
+/* QUIT and close, without waiting for the 221 (NULL: nothing). */
 void	 smtp_close(struct smtp_session *);
 /* "host[address]:port" of the connected server. */
 const char *smtp_relay(const struct smtp_session *);

@@ -592,7 +592,24 @@ test_queue(void)
 	T_OK(cfg.queue_retry == 300, "default retry 5m");
 	T_OK(cfg.queue_retry_max == 4 * 3600, "default retry_max 4h");
 	T_OK(cfg.queue_bounce == 1, "default bounce yes");
+	T_OK(cfg.queue_connections == 3, "default connections 3");
 	config_free(&cfg);
+	T_OK(load("[remote]\nhost = x\n[queue]\nconnections = 20\n", &cfg,
+		 &e) == 0 &&
+		cfg.queue_connections == 20,
+	    "connections 20 loads");
+	config_free(&cfg);
+	T_OK(load("[remote]\nhost = x\n[queue]\nconnections = 21\n", &cfg,
+		 &e) == -1 &&
+		e.class == ERR_CONFIG &&
+		strstr(e.text,
+		    ":4: [queue] connections: \"21\" is not a "
+		    "number from 1 to 20") != NULL,
+	    "connections 21 refused, with the range");
+	T_OK(load("[remote]\nhost = x\n[queue]\nconnections = 0\n", &cfg, &e) ==
+		    -1 &&
+		e.class == ERR_CONFIG,
+	    "connections 0 refused");
 
 	T_OK(load("[remote]\nhost = x\n[queue]\ndir = /srv/q\nmode = Always\n"
 		  "max_age = 2w\nretry = 90\nretry_max = 1d\nbounce = no\n",

@@ -31,6 +31,16 @@ pipelines); tls["implicit"] = True wraps each connection from the start
 1.1 (and security level 0, which OpenSSL 3 needs for it).  conn.tls_error
 records a failed handshake; raw() keeps recording the decrypted bytes.
 
+CHUNKING: with "CHUNKING" in caps, BDAT n [LAST] reads n octets (which
+must end a line, as postern's do) into the transaction; the reply to the
+last chunk is dot= (or "554 5.5.1 no valid recipients" without one);
+conn.bdat_lines holds each BDAT line.
+
+Concurrency: max_conns=N makes connections beyond N open at once get
+over= (default "421 4.3.2 too many connections") as their greeting, or,
+with over_at="mail", as the reply to every MAIL (Exchange Online's "432
+4.3.2 concurrent connections limit exceeded").
+
 AUTH (optional): auth=[reply, reply, ...] scripts the exchange: the first
 reply answers the AUTH line, each next one the client's next line, until
 a reply that is not 334 ends it (a "*" from the client is answered
@@ -154,6 +164,8 @@ class Conn:
         self.txns = []
         self.sent = bytearray()  # every byte we sent
         self.helo = None
+        self.bdat_lines = []     # every BDAT line
+        self.over = False        # beyond max_conns
         self.auth_lines = []     # AUTH line and answers (auth=...)
         self.tls = False         # the TLS handshake completed
         self.tls_error = None    # why it failed
@@ -166,11 +178,14 @@ class _Lines:
 
     def __init__(self, gen):
         self.gen = gen
+        self.back = []
 
     def __iter__(self):
         return self
 
     def __next__(self):
+        if self.back:
+            return self.back.pop()
         return next(self.gen)
 
 
@@ -191,7 +206,8 @@ class FakeSMTP:
                  dot="250 2.0.0 queued", drop_in_data=None,
                  ehlo_split=False, idle_timeout=60, on_message=None,
                  tls=None, starttls="220 2.0.0 Ready to start TLS",
-                 auth=None):
+                 auth=None, max_conns=None,
+                 over="421 4.3.2 too many connections", over_at="greeting"):
         self.caps = ["PIPELINING", "8BITMIME"] if caps is None else list(caps)
         self.replies = {"greeting": greeting, "ehlo": ehlo, "helo": helo,
                         "mail": mail, "rcpt": rcpt, "data": data, "dot": dot}
@@ -201,6 +217,11 @@ class FakeSMTP:
         self.on_message = on_message
         self.replies["starttls"] = starttls
         self.auth = auth                    # the AUTH script, or None
+        self.max_conns = max_conns
+        self.over = over
+        self.over_at = over_at
+        self.active = 0                     # connections open now
+        self.peak = 0                       # the most open at once
         self.tls_ctx = _tls_context(tls) if tls else None
         self.implicit_tls = bool(tls and tls.get("implicit"))
         self.conns = []
@@ -366,6 +387,11 @@ class FakeSMTP:
         return True
 
     def _serve(self, c):
+        with self.lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+            c.over = self.max_conns is not None and \
+                self.active > self.max_conns
         try:
             if not self.implicit_tls or self._handshake(c):
                 self._dialogue(c)
@@ -376,6 +402,8 @@ class FakeSMTP:
                 c.sock.close()
             except OSError:
                 pass
+            with self.lock:
+                self.active -= 1
             c.closed.set()
 
     def _lines(self, c):
@@ -406,6 +434,9 @@ class FakeSMTP:
             buf += b
 
     def _dialogue(self, c):
+        if c.over and self.over_at == "greeting":
+            self._reply(c, self.over)
+            return
         if not self._reply(c, self.replies["greeting"]):
             return
         lines = _Lines(self._lines(c))
@@ -436,6 +467,8 @@ class FakeSMTP:
                 txn = Txn(line)
                 c.txns.append(txn)
                 r = self.replies["mail"]
+                if c.over and self.over_at == "mail":
+                    r = self.over
                 limit = self._size_limit()
                 size = txn.mail_params.get("SIZE")
                 if r == "250 2.1.0 ok":
@@ -483,6 +516,11 @@ class FakeSMTP:
                 if not self._read_data(c, txn, lines):
                     return
                 txn = None
+            elif verb == "BDAT" and self._has("CHUNKING"):
+                if not self._bdat(c, txn, line, lines):
+                    return
+                if line.upper().endswith(" LAST"):
+                    txn = None
             elif verb == "RSET":
                 txn = None
                 self._reply(c, "250 2.0.0 ok")
@@ -530,6 +568,35 @@ class FakeSMTP:
             if arg == "*":
                 return self._reply(c, "501 5.7.0 cancelled")
         return True
+
+    def _bdat(self, c, txn, line, lines):
+        """One chunk: n octets, then the reply; False to end."""
+        c.bdat_lines.append(line)
+        parts = line.split()
+        n = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+        last = len(parts) > 2 and parts[2].upper() == "LAST"
+        raw = b""
+        while len(raw) < n:
+            try:
+                raw += next(lines)
+            except StopIteration:
+                return False
+        if len(raw) > n:        # a command right after the chunk
+            lines.back.append(raw[n:])
+            raw = raw[:n]
+        if txn is None or not txn.rcpts:
+            return self._reply(c, "554 5.5.1 no valid recipients")
+        txn.data_raw += raw
+        txn.data += raw
+        if not last:
+            return self._reply(c, "250 2.0.0 chunk ok")
+        txn.ended = True
+        r = self.replies["dot"]
+        if isinstance(r, str) and r.startswith("2"):
+            txn.accepted = True
+            if self.on_message:
+                self.on_message(txn)
+        return self._reply(c, r)
 
     def _read_data(self, c, txn, lines):
         raw = bytearray()
