@@ -249,7 +249,7 @@ smtp_open_host(struct smtp_session *s, const struct config_server *srv,
 	if (smtp_tls_implicit(s, srv, h, port, err) == -1 ||
 	    smtp_setup(s, SMTP_GREETING, err) == -1 ||
 	    smtp_tls_starttls(s, srv, h, port, err) == -1 ||
-	    smtp_auth(s, srv, err) == -1) {
+	    smtp_auth(s, srv, h->host, err) == -1) {
 		if (s->conn != NULL)
 			smtp_drop(s);
 		return -1;
