@@ -34,6 +34,7 @@
 #define POSTERN_AUTH_INT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "postern/auth.h"
 
@@ -64,6 +65,9 @@ extern const struct auth_mech auth_plain;
 extern const struct auth_mech auth_login;
 extern const struct auth_mech auth_ntlm;
 extern const struct auth_mech auth_xoauth2;
+extern const struct auth_mech auth_gssapi;
+int auth_gssapi_check(const struct config_server *, char *why, size_t);
+void auth_gssapi_print(const struct config_server *, FILE *);
 
 /*
  * Fetch the secret into a->secret: creds->password copied, else

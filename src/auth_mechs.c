@@ -38,6 +38,13 @@ static const struct auth_mode auth_modes[] = {
 	    .user = AUTH_NEEDED,
 	    .secret = AUTH_NEEDED,
 	    .plaintext = 1 },
+	{ .name = "gssapi",
+	    .mechs = { &auth_gssapi },
+	    .about = "AUTH GSSAPI (Kerberos 5; no password is stored or sent)",
+	    .user = AUTH_OPTIONAL,
+	    .secret = AUTH_NEVER,
+	    .check = auth_gssapi_check,
+	    .print = auth_gssapi_print },
 };
 
 #define AUTH_NMODES ((int)(sizeof(auth_modes) / sizeof(auth_modes[0])))

@@ -87,6 +87,11 @@ static const struct cfg_key cfg_keys[] = {
 	    "auto", 0, 0, cfg_ntlm_names, 0 },
 	{ "remote", "allow_plaintext_auth", CFG_BOOL,
 	    CFG_SRV(remote, allow_plaintext_auth), "no", 0, 0, NULL, 0 },
+	/* auth = gssapi (auth_gssapi.c) */
+	{ "remote", "gssapi_keytab", CFG_PATH, CFG_SRV(remote, gssapi_keytab),
+	    NULL, 0, 0, NULL, 0 },
+	{ "remote", "gssapi_service", CFG_STR, CFG_SRV(remote, gssapi_service),
+	    "smtp", 0, 0, NULL, 0 },
 
 	{ "sender", "address", CFG_SENDER, 0, NULL, 0, 0, NULL, 0 },
 	{ "sender", "send_as_user", CFG_BOOL,

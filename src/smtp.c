@@ -106,7 +106,11 @@ smtp_read(struct smtp_session *s, struct smtp_reply *r, const char *label,
 			smtp_drop(s);
 			return -1;
 		}
-		smtp_transcript(s, "<<< ", s->line, len);
+		/* A 334's text is a SASL token or challenge: never shown. */
+		if (len > 4 && strncmp(s->line, "334", 3) == 0)
+			smtp_transcript(s, "<<< ", "334 <redacted>", 14);
+		else
+			smtp_transcript(s, "<<< ", s->line, len);
 		if (smtp_reply_feed(r, s->line, len, &perr) == -1) {
 			smtp_drop(s);
 			return err_set(err, ERR_TEMP, "bad reply from %s: %s",
@@ -405,6 +409,7 @@ smtp_serverinfo(const struct config_server *srv, const struct smtp_opts *opts,
 			fprintf(fp, "note: STARTTLS is offered but not used "
 				    "(tls = off)\n");
 	}
+	smtp_auth_info(s, srv, fp);
 out:
 	smtp_close(s);
 	if (fflush(fp) == EOF || ferror(fp))

@@ -201,6 +201,7 @@ smtp_auth(struct smtp_session *s, const struct config_server *srv,
 	creds.ntlm_workstation = srv->ntlm_workstation;
 	creds.ntlm_version = srv->ntlm_version;
 	creds.host = host;
+	creds.srv = srv;
 	if (auth_run(s, mech, &creds, &again, err) == 0)
 		return 0;
 	if (!again)
@@ -211,6 +212,26 @@ smtp_auth(struct smtp_session *s, const struct config_server *srv,
 	if (auth_run(s, mech, &creds, &again, err) == -1)
 		return auth_quit(s);
 	return 0;
+}
+
+void
+smtp_auth_info(const struct smtp_session *s, const struct config_server *srv,
+    FILE *fp)
+{
+	const struct auth_mode *m = auth_mode_of(srv);
+	char names[64];
+	size_t i;
+
+	if (m->mechs[0] == NULL)
+		return;
+	for (i = 0; m->mechs[i] != NULL; i++)
+		if (smtp_caps_has_auth(&s->caps, auth_mech_name(m->mechs[i]))) {
+			fprintf(fp, "auth = %s: AUTH %s is offered\n", m->name,
+			    auth_mech_name(m->mechs[i]));
+			return;
+		}
+	auth_names(m, names, sizeof(names));
+	fprintf(fp, "auth = %s: AUTH %s is not offered\n", m->name, names);
 }
 
 const char *

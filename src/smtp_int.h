@@ -68,6 +68,9 @@ struct config_server;
  */
 int smtp_auth(struct smtp_session *, const struct config_server *srv,
     const char *host, struct err *);
+/* --serverinfo: whether the server offers the mechanism auth = needs. */
+void smtp_auth_info(const struct smtp_session *, const struct config_server *,
+    FILE *);
 
 /*
  * smtp_tls.c, by srv->tls: implicit TLS right after connect (before the

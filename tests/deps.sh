@@ -11,10 +11,12 @@ set -u
 # "build" (make, make demo): what building and the demo need; anything
 # else (make check, make bench): the test peers and real callers too.
 PKGS="gcc make pkg-config libssl-dev libntlm0-dev libinih-dev python3"
+PKGS="$PKGS libkrb5-dev"  # auth = gssapi: the GSS-API headers (src/krb.h)
 if [ "${1:-test}" != build ]; then
 	PKGS="$PKGS coreutils postfix sasl2-bin libsasl2-modules msmtp openssl
 php-cli mutt git git-email"
 	PKGS="$PKGS swaks curl nodejs systemd iproute2"  # test_bd*: -bd clients, socket activation, netns
+	PKGS="$PKGS krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit libgssapi-krb5-2"  # test_gssapi: a KDC, Cyrus GSSAPI
 fi
 
 missing=""

@@ -7,7 +7,8 @@
  *
  *	mechanisms	one struct auth_mech per SASL mechanism, each in
  *			its own file (auth_plain.c, auth_login.c,
- *			auth_ntlm.c, auth_xoauth2.c): its SASL name and
+ *			auth_ntlm.c, auth_xoauth2.c, auth_gssapi.c): its
+ *			SASL name and
  *			its start, step, retry, used and free operations
  *			(src/auth_int.h says what each must do)
  *	modes		one struct auth_mode per value of the ini's
@@ -50,6 +51,8 @@
 #include "postern/err.h"
 #include "postern/ntlm.h"
 
+struct config_server;
+
 /* RFC 4954: an AUTH command or response line may be 12288 octets. */
 #define AUTH_LINE_MAX 12288
 
@@ -78,11 +81,12 @@ struct auth_creds {
 	int fresh; /* set by the driver for the one retry */
 	const char *host; /* the server's name as configured, for a
 			   * mechanism that names its target (GSSAPI) */
+	/* The server's settings, for a mechanism's own keys (gssapi_*). */
+	const struct config_server *srv;
 };
 
 struct auth;
 struct auth_mech;
-struct config_server;
 
 /* ini "auth = name": a row of the mode table. */
 enum auth_rule {

@@ -76,6 +76,8 @@ struct config_server {
 	char *ntlm_workstation;
 	int ntlm_version; /* NTLM_AUTO, NTLM_V1, NTLM_V2 (ntlm.h) */
 	int allow_plaintext_auth; /* Basic/XOAUTH2 without TLS */
+	char *gssapi_keytab; /* NULL: the caller's credential cache */
+	char *gssapi_service; /* NULL: "smtp" */
 };
 
 /* [listen]: postern -bd, and -bs on a socket (listen.h, peer.h). */

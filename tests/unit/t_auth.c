@@ -496,15 +496,14 @@ test_modes(void)
 			struct auth *a;
 			struct err e;
 
-			e.class = ERR_SOFTWARE;
 			T_OK(auth_start(&a, auth_mech_name(m->mechs[j]), &cr,
 				 NULL, &e) == 0
 				? auth_used(a) != NULL
-				: e.class != ERR_SOFTWARE,
+				: strstr(e.text, "incomplete") == NULL,
 			    auth_mech_name(m->mechs[j]));
 			auth_free(a);
 		}
-	T_OK(n >= 4, "every mechanism of the table was started");
+	T_OK(n >= 5, "every mechanism of the table was started");
 }
 
 int
