@@ -9,7 +9,8 @@ LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/config_keys.o src/confi
 	src/smtp.o src/smtp_reply.o src/smtp_tx.o src/tls.o \
 	src/spool.o src/spool_env.o src/queue.o src/queue_admin.o src/bounce.o \
 	src/smtp_tls.o src/tls_x509.o \
-	src/auth.o src/base64.o src/md4.o src/ntlm.o src/ntlm_crypto.o src/ossl.o \
+	src/auth.o src/auth_mechs.o src/auth_plain.o src/auth_login.o src/auth_ntlm.o src/auth_xoauth2.o src/auth_gssapi.o src/krb.o \
+	src/base64.o src/md4.o src/ntlm.o src/ntlm_crypto.o src/ossl.o \
 	src/cred.o src/smtp_auth.o \
 	src/listen.o src/listen_loop.o src/listen_sock.o src/peer.o
 OBJ = src/main.o $(LIBOBJ)
@@ -19,7 +20,8 @@ LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_keys.c src/confi
 	src/smtp.c src/smtp_reply.c src/smtp_tx.c src/tls.c \
 	src/spool.c src/spool_env.c src/queue.c src/queue_admin.c src/bounce.c \
 	src/smtp_tls.c src/tls_x509.c \
-	src/auth.c src/base64.c src/md4.c src/ntlm.c src/ntlm_crypto.c src/ossl.c \
+	src/auth.c src/auth_mechs.c src/auth_plain.c src/auth_login.c src/auth_ntlm.c src/auth_xoauth2.c src/auth_gssapi.c src/krb.c \
+	src/base64.c src/md4.c src/ntlm.c src/ntlm_crypto.c src/ossl.c \
 	src/cred.c src/smtp_auth.c \
 	src/listen.c src/listen_loop.c src/listen_sock.c src/peer.c
 HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
@@ -27,7 +29,7 @@ HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/deliver.h include/postern/err.h include/postern/fdio.h include/postern/tls.h \
 	include/postern/log.h include/postern/msg.h \
 	include/postern/server.h include/postern/smtp.h src/config_int.h src/ossl.h src/ossl_crypto.h src/ossl_ssl.h src/server_int.h src/msg_int.h \
-	include/postern/auth.h include/postern/cred.h \
+	include/postern/auth.h src/auth_int.h src/krb.h include/postern/cred.h \
 	src/tls_int.h \
 	src/smtp_int.h include/postern/spool.h include/postern/queue.h \
 	include/postern/bounce.h src/spool_int.h \

@@ -27,6 +27,7 @@ enum cfg_type {
 	CFG_SENDER, /* sender_address, sender_name, sender_spec */
 	CFG_DURATION, /* int seconds, "90", "90s", "5m", "4h", "5d", "1w" */
 	CFG_LISTEN, /* struct config_listen: its address list */
+	CFG_AUTH, /* int, a row of the mechanism table (auth.h) */
 };
 
 #define CFG_SECRET 0x01 /* masked by --check, never in errors */
@@ -48,6 +49,8 @@ struct cfg_key {
 
 const struct cfg_key *cfg_key_table(size_t *);
 
+/* Choice i of a CFG_ENUM or CFG_AUTH key, NULL past the last. */
+const char *cfg_choice(const struct cfg_key *, int i);
 /* Parse value into the key's field; -1 with why filled (no file:line). */
 int cfg_set(struct config *, const struct cfg_key *, const char *value,
     char *why, size_t whysz);

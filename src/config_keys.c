@@ -10,9 +10,7 @@
 #include "config_int.h"
 
 static const char *const cfg_delivery_names[] = { "remote", "local", NULL };
-/* Indexed by enum config_auth, and by NTLM_AUTO, NTLM_V1, NTLM_V2. */
-static const char *const cfg_auth_names[] = { "anonymous", "basic", "ntlm",
-	"xoauth2", NULL };
+/* Indexed by NTLM_AUTO, NTLM_V1, NTLM_V2. */
 static const char *const cfg_ntlm_names[] = { "auto", "v1", "v2", NULL };
 static const char *const cfg_queue_names[] = { "fallback", "always", "never",
 	NULL };
@@ -70,8 +68,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "remote", "helo", CFG_NAME, CFG_SRV(remote, helo), NULL, 0, 0, NULL,
 	    0 },
 	CFG_TLS_KEYS(remote),
-	{ "remote", "auth", CFG_ENUM, CFG_SRV(remote, auth), "anonymous", 0, 0,
-	    cfg_auth_names, 0 },
+	{ "remote", "auth", CFG_AUTH, CFG_SRV(remote, auth), "anonymous", 0, 0,
+	    NULL, 0 },
 	{ "remote", "user", CFG_STR, CFG_SRV(remote, user), NULL, 0, 0, NULL,
 	    0 },
 	{ "remote", "password", CFG_STR, CFG_SRV(remote, password), NULL, 0, 0,
@@ -89,6 +87,11 @@ static const struct cfg_key cfg_keys[] = {
 	    "auto", 0, 0, cfg_ntlm_names, 0 },
 	{ "remote", "allow_plaintext_auth", CFG_BOOL,
 	    CFG_SRV(remote, allow_plaintext_auth), "no", 0, 0, NULL, 0 },
+	/* auth = gssapi (auth_gssapi.c) */
+	{ "remote", "gssapi_keytab", CFG_PATH, CFG_SRV(remote, gssapi_keytab),
+	    NULL, 0, 0, NULL, 0 },
+	{ "remote", "gssapi_service", CFG_STR, CFG_SRV(remote, gssapi_service),
+	    "smtp", 0, 0, NULL, 0 },
 
 	{ "sender", "address", CFG_SENDER, 0, NULL, 0, 0, NULL, 0 },
 	{ "sender", "send_as_user", CFG_BOOL,

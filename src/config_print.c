@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "postern/auth.h"
 #include "postern/config.h"
 #include "postern/log.h"
 #include "config_int.h"
@@ -70,8 +71,9 @@ cfg_print_value(const struct config *cfg, const struct cfg_key *k, FILE *fp)
 		cfg_print_duration(*CFG_PTR(cfg, k, const int), fp);
 		break;
 	case CFG_ENUM:
+	case CFG_AUTH:
 		i = *CFG_PTR(cfg, k, const int);
-		fprintf(fp, " %s", k->choices[i]);
+		fprintf(fp, " %s", cfg_choice(k, i));
 		break;
 	case CFG_HOSTS:
 		srv = CFG_PTR(cfg, k, const struct config_server);
@@ -110,6 +112,9 @@ config_print(const struct config *cfg, FILE *fp)
 		fprintf(fp, "%s =", keys[i].name);
 		cfg_print_value(cfg, &keys[i], fp);
 		fputc('\n', fp);
+		/* The mechanism table's own words, as comments. */
+		if (keys[i].type == CFG_AUTH)
+			auth_print(&cfg->remote, fp);
 	}
 	fprintf(fp, "\n[aliases]\n");
 	for (i = 0; i < cfg->naliases; i++)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "postern/addr.h"
+#include "postern/auth.h"
 #include "postern/config.h"
 #include "postern/err.h"
 #include "config_int.h"
@@ -27,8 +28,6 @@ _Static_assert(sizeof(enum config_delivery) == sizeof(int),
     "enum config_delivery must be int-sized");
 _Static_assert(sizeof(enum config_queue_mode) == sizeof(int),
     "enum config_queue_mode must be int-sized");
-_Static_assert(sizeof(enum config_auth) == sizeof(int),
-    "enum config_auth must be int-sized");
 
 static const char *cfg_mailname = MAILNAME_PATH;
 
@@ -369,21 +368,32 @@ cfg_set_text(const struct cfg_key *k, char **field, const char *v, char *why,
 	return 0;
 }
 
+const char *
+cfg_choice(const struct cfg_key *k, int i)
+{
+	const struct auth_mode *m;
+
+	if (k->type == CFG_AUTH)
+		return (m = auth_mode_at(i)) != NULL ? m->name : NULL;
+	return k->choices[i];
+}
+
 static int
 cfg_set_choice(const struct cfg_key *k, int *field, const char *v, char *why,
     size_t whysz)
 {
 	char q[100], list[200] = "";
-	size_t i, used = 0;
-	int n;
+	const char *c;
+	size_t used = 0;
+	int i, n;
 
-	for (i = 0; k->choices[i] != NULL; i++) {
-		if (strcasecmp(v, k->choices[i]) == 0) {
-			*field = (int)i;
+	for (i = 0; (c = cfg_choice(k, i)) != NULL; i++) {
+		if (strcasecmp(v, c) == 0) {
+			*field = i;
 			return 0;
 		}
 		n = snprintf(list + used, sizeof(list) - used, "%s%s",
-		    i ? ", " : "", k->choices[i]);
+		    i ? ", " : "", c);
 		if (n < 0 || (size_t)n >= sizeof(list) - used)
 			break;
 		used += (size_t)n;
@@ -450,6 +460,7 @@ cfg_set(struct config *cfg, const struct cfg_key *k, const char *v, char *why,
 		*CFG_PTR(cfg, k, int) = (int)l;
 		return 0;
 	case CFG_ENUM:
+	case CFG_AUTH:
 		return cfg_set_choice(k, CFG_PTR(cfg, k, int), v, why, whysz);
 	case CFG_HOSTS:
 		srv = CFG_PTR(cfg, k, struct config_server);

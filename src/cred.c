@@ -1,8 +1,10 @@
 /*
  * cred.c: the credentials for SMTP AUTH.
  *
- * The secret comes from one of three places, checked at load time
- * (cred_check) and fetched when a connection needs it (cred_password):
+ * Which keys each auth mode needs is the mechanism table's word
+ * (auth.h): cred_check applies its rules at load time.  The secret
+ * comes from one of three places, fetched when a connection needs it
+ * (cred_password):
  *
  *	password		the ini itself (which must then be private)
  *	password_file		the first line of a file (also private)
@@ -34,6 +36,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "postern/auth.h"
 #include "postern/config.h"
 #include "postern/cred.h"
 #include "postern/err.h"
@@ -62,27 +65,57 @@ cred_free(char *s)
 	}
 }
 
+/* The modes that take a user (which 0) or a password (1), as "basic,
+ * ntlm or xoauth2". */
+static void
+cred_modes(size_t which, char *out, size_t outsz)
+{
+	const struct auth_mode *m;
+	size_t used = 0, count = 0, i;
+	int n, j;
+
+	for (j = 0; (m = auth_mode_at(j)) != NULL; j++)
+		count += (which ? m->secret : m->user) != AUTH_NEVER;
+	out[0] = '\0';
+	for (i = 0, j = 0; (m = auth_mode_at(j)) != NULL; j++) {
+		if ((which ? m->secret : m->user) == AUTH_NEVER)
+			continue;
+		n = snprintf(out + used, outsz - used, "%s%s",
+		    i == 0               ? ""
+			: i + 1 == count ? " or "
+					 : ", ",
+		    m->name);
+		if (n < 0 || (size_t)n >= outsz - used)
+			return;
+		used += (size_t)n;
+		i++;
+	}
+}
+
 int
 cred_check(const struct config_server *srv, char *why, size_t whysz)
 {
+	const struct auth_mode *m = auth_mode_of(srv);
 	int n = (srv->password != NULL) + (srv->password_file != NULL) +
 	    (srv->password_command != NULL);
+	char modes[128];
 
-	if (srv->auth == CONFIG_AUTH_ANONYMOUS) {
-		if (srv->user != NULL || n > 0) {
-			snprintf(why, whysz,
-			    "%s is set but auth = anonymous (set auth = "
-			    "basic, ntlm or xoauth2, or remove it)",
-			    srv->user != NULL ? "user" : "a password");
-			return -1;
-		}
-		return 0;
+	if ((m->user == AUTH_NEVER && srv->user != NULL) ||
+	    (m->secret == AUTH_NEVER && n > 0)) {
+		cred_modes(m->user == AUTH_NEVER && srv->user != NULL ? 0 : 1,
+		    modes, sizeof(modes));
+		snprintf(why, whysz,
+		    "%s is set but auth = %s (set auth = %s, or remove it)",
+		    m->user == AUTH_NEVER && srv->user != NULL ? "user"
+							       : "a password",
+		    m->name, modes);
+		return -1;
 	}
-	if (srv->user == NULL) {
+	if (m->user == AUTH_NEEDED && srv->user == NULL) {
 		snprintf(why, whysz, "auth needs a user");
 		return -1;
 	}
-	if (n != 1) {
+	if (m->secret == AUTH_NEEDED && n != 1) {
 		snprintf(why, whysz,
 		    "auth needs %s of password, password_file and "
 		    "password_command",
@@ -90,17 +123,16 @@ cred_check(const struct config_server *srv, char *why, size_t whysz)
 		return -1;
 	}
 	/* Refused before anything is sent: nothing connects at all. */
-	if ((srv->auth == CONFIG_AUTH_BASIC ||
-		srv->auth == CONFIG_AUTH_XOAUTH2) &&
-	    srv->tls == CONFIG_TLS_OFF && !srv->allow_plaintext_auth) {
+	if (m->plaintext && srv->tls == CONFIG_TLS_OFF &&
+	    !srv->allow_plaintext_auth) {
 		snprintf(why, whysz,
 		    "auth = %s with tls = off would send the password in "
 		    "clear text (set tls = starttls or implicit, or "
 		    "allow_plaintext_auth = yes)",
-		    srv->auth == CONFIG_AUTH_BASIC ? "basic" : "xoauth2");
+		    m->name);
 		return -1;
 	}
-	return 0;
+	return m->check != NULL ? m->check(srv, why, whysz) : 0;
 }
 
 int

@@ -111,7 +111,11 @@ smtp_read(struct smtp_session *s, struct smtp_reply *r, const char *label,
 			smtp_drop(s);
 			return -1;
 		}
-		smtp_transcript(s, "<<< ", s->line, len);
+		/* A 334's text is a SASL token or challenge: never shown. */
+		if (len > 4 && strncmp(s->line, "334", 3) == 0)
+			smtp_transcript(s, "<<< ", "334 <redacted>", 14);
+		else
+			smtp_transcript(s, "<<< ", s->line, len);
 		if (smtp_reply_feed(r, s->line, len, &perr) == -1) {
 			smtp_drop(s);
 			return err_set(err, ERR_TEMP, "bad reply from %s: %s",
@@ -254,7 +258,7 @@ smtp_open_host(struct smtp_session *s, const struct config_server *srv,
 	if (smtp_tls_implicit(s, srv, h, port, err) == -1 ||
 	    smtp_setup(s, SMTP_GREETING, err) == -1 ||
 	    smtp_tls_starttls(s, srv, h, port, err) == -1 ||
-	    smtp_auth(s, srv, err) == -1) {
+	    smtp_auth(s, srv, h->host, err) == -1) {
 		if (s->conn != NULL)
 			smtp_drop(s);
 		return -1;
@@ -418,6 +422,7 @@ smtp_serverinfo(const struct config_server *srv, const struct smtp_opts *opts,
 			fprintf(fp, "note: STARTTLS is offered but not used "
 				    "(tls = off)\n");
 	}
+	smtp_auth_info(s, srv, fp);
 out:
 	smtp_close(s);
 	if (fflush(fp) == EOF || ferror(fp))

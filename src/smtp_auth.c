@@ -2,18 +2,16 @@
  * smtp_auth.c: SMTP AUTH (RFC 4954) on an open session, after TLS: pick
  * the mechanism the configuration asks for among those the server
  * offers, fetch the secret, and run auth.c's mechanism driver over the
- * 334 dialogue.
- *
- *	auth = basic	AUTH PLAIN <initial>, else AUTH LOGIN
- *	auth = ntlm	AUTH NTLM <NEGOTIATE> (or a bare AUTH NTLM if the
- *			server asks again), then the AUTHENTICATE
- *	auth = xoauth2	AUTH XOAUTH2 <token>
+ * 334 dialogue.  Which mechanisms a mode may use, in which order, and
+ * whether it may go over clear text is the mechanism table's word
+ * (auth.h, auth_mechs.c).
  *
  * Nothing is tried that was not configured: no fallback from NTLM to
- * Basic, no second attempt after a 535, no clear-text Basic unless
- * allow_plaintext_auth says so.  Every buffer that held the secret, in
- * whatever encoding, is wiped before it is freed; the transcript shows
- * AUTH lines and answers as "<redacted>".
+ * Basic, no clear-text Basic unless allow_plaintext_auth says so, and
+ * no second attempt after a 535 unless the mechanism asks for one with
+ * renewable credentials (never for a password).  Every buffer that held the
+ * secret, in whatever encoding, is wiped before it is freed; the transcript
+ * shows AUTH lines and answers as "<redacted>".
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,9 +23,6 @@
 #include "smtp_int.h"
 
 #define AUTH_STEPS_MAX 8 /* 334s answered; LOGIN needs 2, NTLM 2 */
-
-static const char *const auth_modes[] = { "anonymous", "basic", "ntlm",
-	"xoauth2" };
 
 /* After a failure: say goodbye if we still can, so the next host is clean. */
 static int
@@ -43,37 +38,52 @@ auth_quit(struct smtp_session *s)
 	return -1;
 }
 
+/* "PLAIN or LOGIN": the mechanisms of mode m. */
+static void
+auth_names(const struct auth_mode *m, char *out, size_t outsz)
+{
+	size_t used = 0, i;
+	int n;
+
+	out[0] = '\0';
+	for (i = 0; m->mechs[i] != NULL; i++) {
+		n = snprintf(out + used, outsz - used, "%s%s",
+		    i == 0                        ? ""
+			: m->mechs[i + 1] == NULL ? " or "
+						  : ", ",
+		    auth_mech_name(m->mechs[i]));
+		if (n < 0 || (size_t)n >= outsz - used)
+			return;
+		used += (size_t)n;
+	}
+}
+
 /* The SASL mechanism for the configured mode, if the server offers it. */
 static int
-auth_pick(struct smtp_session *s, const struct config_server *srv,
-    const char **mech, struct err *err)
+auth_pick(struct smtp_session *s, const struct auth_mode *m, const char **mech,
+    struct err *err)
 {
-	const char *mode = auth_modes[srv->auth];
 	int tls = conn_tls(s->conn) != NULL;
+	char names[64], hint[96] = "";
+	size_t i;
 
 	*mech = NULL;
-	if (srv->auth == CONFIG_AUTH_BASIC)
-		*mech = smtp_caps_has_auth(&s->caps, "PLAIN") ? "PLAIN"
-		    : smtp_caps_has_auth(&s->caps, "LOGIN")   ? "LOGIN"
-							      : NULL;
-	else if (srv->auth == CONFIG_AUTH_NTLM &&
-	    smtp_caps_has_auth(&s->caps, "NTLM"))
-		*mech = "NTLM";
-	else if (srv->auth == CONFIG_AUTH_XOAUTH2 &&
-	    smtp_caps_has_auth(&s->caps, "XOAUTH2"))
-		*mech = "XOAUTH2";
-	if (*mech != NULL)
-		return 0;
+	for (i = 0; m->mechs[i] != NULL; i++)
+		if (smtp_caps_has_auth(&s->caps, auth_mech_name(m->mechs[i]))) {
+			*mech = auth_mech_name(m->mechs[i]);
+			return 0;
+		}
 	if (s->caps.auth[0] == '\0')
 		return err_set(err, ERR_NOPERM,
 		    "cannot authenticate (auth = %s): %s offers no AUTH%s",
-		    mode, s->relay,
+		    m->name, s->relay,
 		    tls ? "" : " without TLS (set tls = starttls or implicit)");
+	auth_names(m, names, sizeof(names));
+	if (i > 1)
+		snprintf(hint, sizeof(hint), " (%s needs %s)", m->name, names);
 	return err_set(err, ERR_NOPERM,
-	    "cannot authenticate (auth = %s): %s offers only AUTH %s%s", mode,
-	    s->relay, s->caps.auth,
-	    srv->auth == CONFIG_AUTH_BASIC ? " (basic needs PLAIN or LOGIN)"
-					   : "");
+	    "cannot authenticate (auth = %s): %s offers only AUTH %s%s",
+	    m->name, s->relay, s->caps.auth, hint);
 }
 
 /* The 334 dialogue: answer challenges until the server decides. */
@@ -101,28 +111,33 @@ auth_dialogue(struct smtp_session *s, struct auth *a, struct buf *resp,
 	return 0;
 }
 
-/* Run mechanism mech with the secret pw. */
+/* creds.get_secret: the password from the ini, a file or a command. */
 static int
-auth_run(struct smtp_session *s, const struct config_server *srv,
-    const char *mech, const char *pw, struct err *err)
+auth_secret(void *arg, int fresh, char **out, struct err *err)
+{
+	(void)fresh; /* these sources are not renewable: the same again */
+	return cred_password(arg, out, err);
+}
+
+/*
+ * Run mechanism mech once.  On a refusal *again says whether the
+ * mechanism asks to be run once more with fresh credentials.
+ */
+static int
+auth_run(struct smtp_session *s, const char *mech,
+    const struct auth_creds *creds, int *again, struct err *err)
 {
 	const struct smtp_reply *r;
-	struct auth_creds creds;
 	struct buf initial, resp, line;
 	struct auth *a = NULL;
 	char what[64];
 	int rc = -1;
 
-	memset(&creds, 0, sizeof(creds));
-	creds.user = srv->user;
-	creds.password = pw;
-	creds.ntlm_domain = srv->ntlm_domain;
-	creds.ntlm_workstation = srv->ntlm_workstation;
-	creds.ntlm_version = srv->ntlm_version;
+	*again = 0;
 	buf_init(&initial, AUTH_LINE_MAX);
 	buf_init(&resp, AUTH_LINE_MAX);
 	buf_init(&line, AUTH_LINE_MAX + 32);
-	if (auth_start(&a, mech, &creds, &initial, err) == -1)
+	if (auth_start(&a, mech, creds, &initial, err) == -1)
 		goto out;
 	if (buf_printf(&line, "AUTH %s%s%s", mech, initial.len ? " " : "",
 		buf_str(&initial)) == -1) {
@@ -136,6 +151,7 @@ auth_run(struct smtp_session *s, const struct config_server *srv,
 		snprintf(what, sizeof(what), "AUTH %s refused", mech);
 		smtp_refused(s, r, r->code / 100 == 4 ? ERR_TEMP : ERR_NOPERM,
 		    err, what);
+		*again = s->conn != NULL && auth_retry(a, r->code);
 		goto out;
 	}
 	s->auth = auth_used(a);
@@ -150,38 +166,72 @@ out:
 
 int
 smtp_auth(struct smtp_session *s, const struct config_server *srv,
-    struct err *err)
+    const char *host, struct err *err)
 {
+	const struct auth_mode *m = auth_mode_of(srv);
+	struct auth_creds creds;
 	const char *mech;
-	char *pw = NULL, note[512];
-	int rc;
+	char note[512];
+	int again;
 
 	s->auth = NULL;
-	if (srv->auth == CONFIG_AUTH_ANONYMOUS || s->opts.no_auth)
+	if (m->mechs[0] == NULL || s->opts.no_auth)
 		return 0;
 	/* The password would cross the network as it is: not unasked. */
-	if ((srv->auth == CONFIG_AUTH_BASIC ||
-		srv->auth == CONFIG_AUTH_XOAUTH2) &&
-	    conn_tls(s->conn) == NULL && !srv->allow_plaintext_auth) {
+	if (m->plaintext && conn_tls(s->conn) == NULL &&
+	    !srv->allow_plaintext_auth) {
 		err_set(err, ERR_CONFIG,
 		    "auth = %s would send the password to %s in clear text: "
 		    "use tls = starttls or implicit, or set "
 		    "allow_plaintext_auth = yes",
-		    auth_modes[srv->auth], s->relay);
+		    m->name, s->relay);
 		return auth_quit(s);
 	}
-	if (auth_pick(s, srv, &mech, err) == -1)
+	if (auth_pick(s, m, &mech, err) == -1)
 		return auth_quit(s);
-	snprintf(note, sizeof(note), "auth = %s: AUTH %s as %s",
-	    auth_modes[srv->auth], mech, srv->user);
+	snprintf(note, sizeof(note), "auth = %s: AUTH %s%s%s", m->name, mech,
+	    srv->user != NULL ? " as " : "",
+	    srv->user != NULL ? srv->user : "");
 	smtp_transcript(s, "--- ", note, strlen(note));
-	if (cred_password(srv, &pw, err) == -1)
+	memset(&creds, 0, sizeof(creds));
+	creds.user = srv->user;
+	creds.get_secret = auth_secret;
+	creds.secret_arg = (void *)srv;
+	creds.ntlm_domain = srv->ntlm_domain;
+	creds.ntlm_workstation = srv->ntlm_workstation;
+	creds.ntlm_version = srv->ntlm_version;
+	creds.host = host;
+	creds.srv = srv;
+	if (auth_run(s, mech, &creds, &again, err) == 0)
+		return 0;
+	if (!again)
 		return auth_quit(s);
-	rc = auth_run(s, srv, mech, pw, err);
-	cred_free(pw);
-	if (rc == -1)
+	/* Once, when the mechanism says a fresh secret may do. */
+	smtp_transcript(s, "--- ", "AUTH again with fresh credentials", 33);
+	creds.fresh = 1;
+	if (auth_run(s, mech, &creds, &again, err) == -1)
 		return auth_quit(s);
 	return 0;
+}
+
+void
+smtp_auth_info(const struct smtp_session *s, const struct config_server *srv,
+    FILE *fp)
+{
+	const struct auth_mode *m = auth_mode_of(srv);
+	char names[64];
+	size_t i;
+
+	if (m->mechs[0] == NULL)
+		return;
+	for (i = 0; m->mechs[i] != NULL; i++)
+		if (smtp_caps_has_auth(&s->caps, auth_mech_name(m->mechs[i]))) {
+			fprintf(fp, "auth = %s: AUTH %s is offered\n", m->name,
+			    auth_mech_name(m->mechs[i]));
+			return;
+		}
+	auth_names(m, names, sizeof(names));
+	fprintf(fp, "auth = %s: AUTH %s is not offered\n", m->name, names);
 }
 
 const char *

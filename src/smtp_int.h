@@ -64,13 +64,16 @@ enum err_class smtp_class(int code);
 struct config_server;
 /*
  * AUTH as srv asks (smtp_auth.c), on a session past EHLO (and past
- * STARTTLS).  On failure the session is closed (QUIT) and err says why:
+ * STARTTLS) with host (its name as configured).  On failure the session is closed (QUIT) and err says why:
  * ERR_NOPERM for a refusal or a mechanism the server does not offer,
  * ERR_CONFIG for settings or a secret that cannot work, ERR_TEMP for a
  * 4xx or a lost connection.
  */
 int smtp_auth(struct smtp_session *, const struct config_server *srv,
-    struct err *);
+    const char *host, struct err *);
+/* --serverinfo: whether the server offers the mechanism auth = needs. */
+void smtp_auth_info(const struct smtp_session *, const struct config_server *,
+    FILE *);
 
 /*
  * smtp_tls.c, by srv->tls: implicit TLS right after connect (before the

@@ -14,6 +14,7 @@ set -u
 PKGS="gcc make pkg-config libssl-dev libntlm0-dev libinih-dev python3"
 # gcc only Recommends the C library headers.
 PKGS="$PKGS libc6-dev"
+PKGS="$PKGS libkrb5-dev"  # auth = gssapi: the GSS-API headers (src/krb.h)
 if [ "${1:-test}" = deb ]; then
 	PKGS="$PKGS build-essential dpkg-dev debhelper"  # make deb (debian/control)
 elif [ "${1:-test}" != build ]; then
@@ -22,6 +23,7 @@ php-cli mutt git git-email"
 	PKGS="$PKGS swaks curl nodejs systemd iproute2"  # test_bd*: -bd clients, socket activation, netns
 	# git send-email needs Mail::Address (only a Recommends of git-email).
 	PKGS="$PKGS libmailtools-perl"
+	PKGS="$PKGS krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit libgssapi-krb5-2"  # test_gssapi: a KDC, Cyrus GSSAPI
 fi
 
 missing=""

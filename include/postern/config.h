@@ -32,14 +32,6 @@ enum config_queue_mode {
 
 #define CONFIG_QUEUE_DIR "/var/spool/postern"
 
-/* [remote] auth: how postern proves who it is. */
-enum config_auth {
-	CONFIG_AUTH_ANONYMOUS = 0,
-	CONFIG_AUTH_BASIC, /* AUTH PLAIN when offered, else LOGIN */
-	CONFIG_AUTH_NTLM,
-	CONFIG_AUTH_XOAUTH2, /* a bearer token as the password */
-};
-
 /* [local]/[remote] tls: how the connection is protected. */
 enum config_tls {
 	CONFIG_TLS_OFF = 0, /* plain SMTP */
@@ -73,8 +65,9 @@ struct config_server {
 	/* session files, one per host:port; default [queue] dir + "/tls" */
 	char *tls_session_cache;
 
-	/* AUTH: set from [remote] only; [local] stays anonymous. */
-	enum config_auth auth;
+	/* AUTH: set from [remote] only; [local] stays anonymous.  auth is
+	 * the row of the mechanism table (auth.h), 0 being anonymous. */
+	int auth;
 	char *user; /* UTF-8; NTLM: also DOMAIN\user or a UPN */
 	char *password; /* a secret: masked, wiped */
 	char *password_file; /* first line */
@@ -83,6 +76,8 @@ struct config_server {
 	char *ntlm_workstation;
 	int ntlm_version; /* NTLM_AUTO, NTLM_V1, NTLM_V2 (ntlm.h) */
 	int allow_plaintext_auth; /* Basic/XOAUTH2 without TLS */
+	char *gssapi_keytab; /* NULL: the caller's credential cache */
+	char *gssapi_service; /* NULL: "smtp" */
 };
 
 /* [listen]: postern -bd, and -bs on a socket (listen.h, peer.h). */

@@ -158,7 +158,7 @@ test_base64(void)
 	buf_free(&d);
 }
 
-static struct auth_creds cr = { "user", "pass", NULL, NULL, NTLM_AUTO };
+static struct auth_creds cr = { .user = "user", .password = "pass" };
 
 static void
 test_plain_login(void)
@@ -209,7 +209,7 @@ test_plain_login(void)
 static void
 test_xoauth2_misc(void)
 {
-	struct auth_creds x = { "u@example.com", "tok", NULL, NULL, 0 };
+	struct auth_creds x = { .user = "u@example.com", .password = "tok" };
 	struct auth *a;
 	struct buf in, r;
 	struct err e;
@@ -261,7 +261,10 @@ test_ntlm_forms(void)
 	static const uint8_t cc[8] = { 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
 		0xaa };
 	static const uint8_t zero[8];
-	struct auth_creds c = { "User", "Password", "Domain", "COMPUTER", 0 };
+	struct auth_creds c = { .user = "User",
+		.password = "Password",
+		.ntlm_domain = "Domain",
+		.ntlm_workstation = "COMPUTER" };
 	struct ntlm_opts o;
 	struct auth *a;
 	struct buf in, r, raw;
@@ -338,7 +341,7 @@ test_ntlm_choice(void)
 	    "4e544c4d53535000020000000c000c003800000033828ae20123456789abcdef"
 	    "00000000000000001800180044000000060070170000000f5300650072007600"
 	    "6500720002000400440000000700080011223344556677010000000000";
-	struct auth_creds c = { "User", "Password", NULL, NULL, NTLM_AUTO };
+	struct auth_creds c = { .user = "User", .password = "Password" };
 	struct auth *a;
 	struct buf in, r, raw;
 	struct err e;
@@ -403,6 +406,114 @@ test_ntlm_choice(void)
 	buf_free(&raw);
 }
 
+/* A token source that counts its calls and says which was fresh. */
+static int token_calls, token_fresh;
+
+static int
+token_source(void *arg, int fresh, char **out, struct err *e)
+{
+	token_calls++;
+	token_fresh = fresh;
+	if ((*out = strdup(fresh ? "new" : arg)) == NULL)
+		return err_sys(e, ERR_OS, "token");
+	return 0;
+}
+
+static int
+token_fails(void *arg, int fresh, char **out, struct err *e)
+{
+	(void)arg;
+	(void)fresh;
+	*out = NULL;
+	return err_set(e, ERR_TEMP, "token endpoint unreachable");
+}
+
+/* The retry interface: XOAUTH2 asks once, only for a renewable token. */
+static void
+test_retry(void)
+{
+	struct auth_creds x = { 0 };
+	struct auth *a;
+	struct buf in, r;
+	struct err e;
+
+	buf_init(&in, AUTH_LINE_MAX);
+	buf_init(&r, AUTH_LINE_MAX);
+	x.user = "u@example.com";
+	x.get_secret = token_source;
+	x.secret_arg = "old";
+	x.renewable = 1;
+	T_OK(auth_start(&a, "XOAUTH2", &x, &in, &e) == 0 && token_calls == 1 &&
+		token_fresh == 0,
+	    "XOAUTH2 fetches its token from the source");
+	T_STR(buf_str(&in),
+	    b64s("user=u@example.com\001auth=Bearer old\001\001", 36),
+	    "XOAUTH2 sends the fetched token");
+	T_OK(auth_retry(a, 535) == 1, "535 with a renewable token: retry");
+	T_OK(auth_retry(a, 454) == 0, "454: no retry");
+	auth_free(a);
+	auth_start(&a, "XOAUTH2", &x, &in, &e);
+	auth_step(a, "eyJzdGF0dXMiOiI0MDAifQ==", &r, &e);
+	T_OK(auth_retry(a, 501) == 1, "after the error challenge: retry");
+	auth_free(a);
+	x.fresh = 1;
+	T_OK(auth_start(&a, "XOAUTH2", &x, &in, &e) == 0 && token_fresh == 1,
+	    "the retry asks the source for a fresh token");
+	T_STR(buf_str(&in),
+	    b64s("user=u@example.com\001auth=Bearer new\001\001", 36),
+	    "the retry sends the fresh token");
+	T_OK(auth_retry(a, 535) == 0, "only one retry");
+	auth_free(a);
+	x.fresh = 0;
+	x.renewable = 0;
+	auth_start(&a, "XOAUTH2", &x, &in, &e);
+	T_OK(auth_retry(a, 535) == 0, "a token that is not renewable: none");
+	auth_free(a);
+	x.renewable = 1;
+	auth_start(&a, "PLAIN", &x, &in, &e);
+	T_OK(auth_retry(a, 535) == 0, "PLAIN never asks for a retry");
+	auth_free(a);
+	x.get_secret = token_fails;
+	T_OK(auth_start(&a, "XOAUTH2", &x, &in, &e) == -1 && a == NULL &&
+		e.class == ERR_TEMP && in.len == 0,
+	    "the source's error comes back as it is");
+	buf_wipe(&in);
+	buf_wipe(&r);
+}
+
+/* The mode table drives the names and the rules. */
+static void
+test_modes(void)
+{
+	const struct auth_mode *m;
+	int i, j, n = 0;
+
+	T_OK(auth_mode_find("anonymous") == 0, "row 0 is anonymous");
+	T_OK(auth_mode_at(0)->mechs[0] == NULL, "anonymous sends no AUTH");
+	T_OK(auth_mode_find("BASIC") == 1 && auth_mode_find("kerberos") == -1,
+	    "rows found by name, any case");
+	m = auth_mode_at(auth_mode_find("basic"));
+	T_STR(auth_mech_name(m->mechs[0]), "PLAIN", "basic prefers PLAIN");
+	T_STR(auth_mech_name(m->mechs[1]), "LOGIN", "then LOGIN");
+	T_OK(m->plaintext && !auth_mode_at(auth_mode_find("ntlm"))->plaintext,
+	    "basic sends the password; NTLM does not");
+	/* No row's mechanism is incomplete (a start may still fail for
+	 * want of its own credentials). */
+	for (i = 0; (m = auth_mode_at(i)) != NULL; i++)
+		for (j = 0; m->mechs[j] != NULL; j++, n++) {
+			struct auth *a;
+			struct err e;
+
+			T_OK(auth_start(&a, auth_mech_name(m->mechs[j]), &cr,
+				 NULL, &e) == 0
+				? auth_used(a) != NULL
+				: strstr(e.text, "incomplete") == NULL,
+			    auth_mech_name(m->mechs[j]));
+			auth_free(a);
+		}
+	T_OK(n >= 5, "every mechanism of the table was started");
+}
+
 int
 main(void)
 {
@@ -411,5 +522,7 @@ main(void)
 	test_xoauth2_misc();
 	test_ntlm_forms();
 	test_ntlm_choice();
+	test_retry();
+	test_modes();
 	return t_done();
 }

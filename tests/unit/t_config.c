@@ -249,12 +249,16 @@ test_errors(void)
 	    "bad tls mode");
 	want_err("[remote]\nhost = x\nauth = kerberos\n",
 	    ":3: [remote] auth: \"kerberos\" is not one of anonymous, basic, "
-	    "ntlm, xoauth2",
+	    "ntlm, xoauth2, gssapi",
 	    "bad auth mode");
 	want_err("[remote]\nhost = x\nuser = bob\n",
 	    ": [remote] user is set but auth = anonymous (set auth = basic, "
-	    "ntlm or xoauth2, or remove it)",
+	    "ntlm, xoauth2 or gssapi, or remove it)",
 	    "user without auth");
+	want_err("[remote]\nhost = x\npassword_file = /p\n",
+	    ": [remote] a password is set but auth = anonymous (set auth = "
+	    "basic, ntlm or xoauth2, or remove it)",
+	    "password without auth: the modes that take one");
 	want_err("[remote]\nhost = x\npassword = a ;b\n",
 	    ":3: [remote] password: \" ;\" starts a comment in the ini, which "
 	    "would cut the value (put it in password_file)",

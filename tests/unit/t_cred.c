@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "postern/auth.h"
 #include "postern/config.h"
 #include "postern/cred.h"
 #include "postern/err.h"
@@ -67,7 +68,7 @@ test_keys(void)
 		printf("# %s\n", e.text);
 		return;
 	}
-	T_OK(cfg.remote.auth == CONFIG_AUTH_NTLM, "auth = ntlm");
+	T_OK(cfg.remote.auth == auth_mode_find("ntlm"), "auth = ntlm");
 	T_STR(cfg.remote.user, "CORP\\alice", "user kept as written");
 	T_STR(cfg.remote.password, "p a\"s's\\\\w;rd",
 	    "password: quotes, backslashes, ';' kept");
@@ -75,7 +76,7 @@ test_keys(void)
 	T_STR(cfg.remote.ntlm_workstation, "WEB01", "ntlm_workstation");
 	T_OK(cfg.remote.ntlm_version == NTLM_V2, "ntlm_version = v2");
 	T_OK(cfg.remote.allow_plaintext_auth == 0, "allow_plaintext_auth no");
-	T_OK(cfg.local.auth == CONFIG_AUTH_ANONYMOUS, "[local] anonymous");
+	T_OK(cfg.local.auth == auth_mode_find("anonymous"), "[local] anonymous");
 	fp = fmemopen(out, sizeof(out), "w");
 	config_print(&cfg, fp);
 	n = ftell(fp);
@@ -88,7 +89,7 @@ test_keys(void)
 	config_free(&cfg);
 
 	config_defaults(&cfg);
-	T_OK(cfg.remote.auth == CONFIG_AUTH_ANONYMOUS, "default anonymous");
+	T_OK(cfg.remote.auth == auth_mode_find("anonymous"), "default anonymous");
 	T_OK(cfg.remote.ntlm_version == NTLM_AUTO, "default ntlm_version");
 	config_free(&cfg);
 }

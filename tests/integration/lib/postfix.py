@@ -26,7 +26,16 @@ listener, also without TLS):
 
     pf = PrivatePostfix(sasl={"users": {"alice": "secret"}})
     optional keys: "realm" (default SASL_REALM), "mechs" (default
-    "PLAIN LOGIN NTLM CRAM-MD5")
+    "PLAIN LOGIN NTLM CRAM-MD5"), "gssapi" (below)
+
+With Kerberos (Cyrus's GSSAPI plugin; kdc.py makes the realm):
+
+    pf = PrivatePostfix(sasl={"mechs": "GSSAPI PLAIN",
+                              "gssapi": {"keytab": ".../smtp.keytab",
+                                         "env": kdc.env}})
+    smtpd reads its service key from the keytab (KRB5_KTNAME) and the
+    realm from env's KRB5_CONFIG, both passed by import_environment;
+    myhostname becomes localhost, the name clients use in smtp/localhost.
 
 Standalone: postfix.py start  (prints "port N dir D", leaves it running)
             postfix.py stop D
@@ -348,6 +357,35 @@ class PrivatePostfix:
                 db=self.sasldb, mechs=self.sasl.get("mechs", SASL_MECHS)))
         with open(os.path.join(self.etc, "main.cf"), "a") as f:
             f.write(SASL_MAIN_CF.format(sasl_dir=sasl_dir, realm=realm))
+            if self.sasl.get("gssapi"):
+                f.write(self._gssapi_main_cf(pf, self.sasl["gssapi"]))
+        if self.sasl.get("gssapi"):
+            self._set_main_cf("myhostname", "localhost")
+
+    def _set_main_cf(self, key, value):
+        """Replace one main.cf setting in place (Postfix warns about a
+        second entry)."""
+        path = os.path.join(self.etc, "main.cf")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        lines = ["%s = %s" % (key, value) if l.split("=")[0].strip() == key
+                 else l for l in lines]
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    @staticmethod
+    def _gssapi_main_cf(pf, g):
+        """Kerberos for smtpd (user postfix): its keytab and krb5.conf
+        through import_environment; no replay cache left behind."""
+        os.chown(g["keytab"], pf.pw_uid, pf.pw_gid)
+        os.chmod(g["keytab"], 0o600)
+        env = ["MAIL_CONFIG", "MAIL_DEBUG", "MAIL_LOGTAG", "TZ", "LANG=C",
+               "POSTLOG_SERVICE=postlog",
+               "POSTLOG_HOSTNAME=$myhostname",
+               "KRB5_KTNAME=FILE:%s" % g["keytab"],
+               "KRB5RCACHETYPE=none"]
+        env += ["%s=%s" % kv for kv in sorted(g.get("env", {}).items())]
+        return "import_environment = %s\n" % " ".join(env)
 
     def _postfix(self, *args, check=True, timeout=60):
         env = dict(os.environ)
