@@ -13,6 +13,7 @@ LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/config_keys.o src/confi
 	src/base64.o src/md4.o src/ntlm.o src/ntlm_crypto.o src/ossl.o \
 	src/cred.o src/smtp_auth.o \
 	src/listen.o src/listen_loop.o src/listen_sock.o src/peer.o
+LIBOBJ += src/oauth2.o src/oauth2_cache.o src/oauth2_dl.o src/jwt.o
 OBJ = src/main.o $(LIBOBJ)
 LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_keys.c src/config_print.c src/config_set.c src/conn.c \
 	src/deliver.c src/err.c src/fdio.c src/log.c src/msg.c src/msg_addr.c \
@@ -24,6 +25,7 @@ LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_keys.c src/confi
 	src/base64.c src/md4.c src/ntlm.c src/ntlm_crypto.c src/ossl.c \
 	src/cred.c src/smtp_auth.c \
 	src/listen.c src/listen_loop.c src/listen_sock.c src/peer.c
+LIBSRC += src/oauth2.c src/oauth2_cache.c src/oauth2_dl.c src/jwt.c
 HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/config.h include/postern/conn.h \
 	include/postern/deliver.h include/postern/err.h include/postern/fdio.h include/postern/tls.h \
@@ -34,6 +36,7 @@ HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	src/smtp_int.h include/postern/spool.h include/postern/queue.h \
 	include/postern/bounce.h src/spool_int.h \
 	include/postern/listen.h include/postern/peer.h src/listen_int.h
+HDR += include/postern/oauth2.h include/postern/jwt.h src/oauth2_dl.h
 UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
 	tests/unit/t_config tests/unit/t_msg tests/unit/t_smtp_reply \
 	tests/unit/t_smtp tests/unit/t_smtp_tx tests/unit/t_tls tests/unit/t_ntlm tests/unit/t_auth \

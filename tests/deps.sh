@@ -16,6 +16,13 @@ if [ "${1:-test}" != build ]; then
 php-cli mutt git git-email"
 	PKGS="$PKGS swaks curl nodejs systemd iproute2"  # test_bd*: -bd clients, socket activation, netns
 fi
+PKGS="$PKGS libcurl4-openssl-dev libjson-c-dev"  # auth = xoauth2: token client
+if [ "${1:-test}" != build ]; then
+	PKGS="$PKGS nodejs"  # the OAuth 2.0 test server (oidc-provider)
+	# A nodejs from elsewhere (NodeSource) brings its own npm and
+	# conflicts with Debian's.
+	command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"  # oidc-provider
+fi
 
 missing=""
 for p in $PKGS; do
