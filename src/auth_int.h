@@ -65,6 +65,13 @@ extern const struct auth_mech auth_login;
 extern const struct auth_mech auth_ntlm;
 extern const struct auth_mech auth_xoauth2;
 
+/* XOAUTH2's mode: its keys, --check lines, and its token endpoint. */
+int auth_xoauth2_check(const struct config_server *, char *why, size_t whysz);
+void auth_xoauth2_print(const struct config_server *, FILE *);
+int auth_xoauth2_fetches(const struct config_server *);
+int auth_xoauth2_token(const struct config_server *, const struct auth_fetch *,
+    char **out, struct err *);
+
 /*
  * Fetch the secret into a->secret: creds->password copied, else
  * creds->get_secret(arg, creds->fresh, ...).  ERR_CONFIG when there is

@@ -232,41 +232,19 @@ cache_lock(const struct oauth2_client *c, const char *path, struct err *e)
 	return fd;
 }
 
-/* The refresh token: the first line of a private file. */
+/* The refresh token: the first line of a private file, and its owner. */
 static int
 refresh_read(const char *path, char **out, struct stat *st, struct err *e)
 {
-	struct buf b;
-	size_t n;
-	int fd, rc = -1;
-
-	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1)
+	if (cred_file(path, "oauth2_refresh_token_file", out, e) == -1)
+		return -1;
+	if (stat(path, st) == -1) {
+		oauth2_free(*out);
+		*out = NULL;
 		return err_sys(e, ERR_CONFIG, "oauth2_refresh_token_file %s",
 		    path);
-	buf_init(&b, OAUTH2_TOKEN_MAX + 2);
-	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode))
-		err_set(e, ERR_CONFIG,
-		    "oauth2_refresh_token_file %s is not a file", path);
-	else if (cred_check_mode(path, st->st_mode, e) == 0) {
-		if (slurp(fd, &b) == -1 && b.len < b.max)
-			err_sys(e, ERR_CONFIG, "oauth2_refresh_token_file %s",
-			    path);
-		else if ((n = strcspn(buf_str(&b), "\r\n")) == 0 ||
-		    n > OAUTH2_TOKEN_MAX)
-			err_set(e, ERR_CONFIG,
-			    "oauth2_refresh_token_file %s: the first line is "
-			    "%s",
-			    path, n == 0 ? "empty" : "too long");
-		else if ((*out = strndup(b.data, n)) == NULL)
-			err_sys(e, ERR_OS, "oauth2");
-		else
-			rc = 0;
 	}
-	buf_wipe(&b);
-	close(fd);
-	return rc;
+	return 0;
 }
 
 /*
@@ -344,8 +322,8 @@ fetch(const struct oauth2_client *c, const char *path, char **token,
 }
 
 int
-oauth2_token(const struct oauth2_client *c, const char *reject, char **token,
-    struct err *e)
+oauth2_token(const struct oauth2_client *c, int fresh, const char *reject,
+    char **token, struct err *e)
 {
 	char path[CACHE_PATH_MAX];
 	long left = 0;
@@ -357,14 +335,15 @@ oauth2_token(const struct oauth2_client *c, const char *reject, char **token,
 		    c->cache_dir ? "cannot use [queue] dir" : "no [queue] dir");
 		return fetch(c, NULL, token, e);
 	}
-	if ((*token = cache_read(path, reject, &left)) != NULL) {
+	if (!fresh && (*token = cache_read(path, NULL, &left)) != NULL) {
 		note(c, "oauth2: token from the cache, %ld s left", left);
 		return 0;
 	}
 	if ((fd = cache_lock(c, path, e)) == -1)
 		return -1;
 	/* Another run may have fetched one while we waited for the lock. */
-	if (fd >= 0 && (*token = cache_read(path, reject, &left)) != NULL) {
+	if (fd >= 0 && (!fresh || reject != NULL) &&
+	    (*token = cache_read(path, reject, &left)) != NULL) {
 		note(c, "oauth2: token from the cache, %ld s left", left);
 		close(fd);
 		return 0;

@@ -70,13 +70,16 @@ struct oauth2_client {
 
 /*
  * An access token for c into *token (malloc'd; free with oauth2_free):
- * the cached one while it has more than the reuse margin left (and is
- * not reject, a token the server just refused), else a new one from the
- * token endpoint, fetched under the cache's lock after looking again
- * (so runs that start together fetch once) and then cached.  A rotated
- * refresh token is written back to refresh_token_file first.
+ * the cached one while it has more than the reuse margin left, else a
+ * new one from the token endpoint, fetched under the cache's lock after
+ * looking again (so runs that start together fetch once) and then
+ * cached.  fresh: skip the first look (the server refused the token
+ * reject, or --oauth2-test wants the endpoint's word); the look under
+ * the lock still takes a token another run fetched meanwhile, when it is
+ * not reject (reject NULL: never).  A rotated refresh token is written
+ * back to refresh_token_file before anything else.
  */
-int oauth2_token(const struct oauth2_client *c, const char *reject,
+int oauth2_token(const struct oauth2_client *c, int fresh, const char *reject,
     char **token, struct err *);
 /* One request to the endpoint, no cache: for --check --oauth2-test too. */
 int oauth2_fetch(const struct oauth2_client *c, const char *refresh_token,
