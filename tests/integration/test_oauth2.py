@@ -12,6 +12,7 @@ endpoint down, a certificate that does not verify), the ini's checks,
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -429,6 +430,53 @@ def test_static_token():
           delivered(srv) == 1, res)
 
 
+def test_loaded_when_needed():
+    """libcurl and json-c are not linked and a plain run does not load
+    them; a run that needs a token does, and says so when it cannot."""
+    deps = subprocess.run(["ldd", postern_path()], capture_output=True)
+    check("postern is not linked with libcurl or json-c",
+          deps.returncode == 0 and b"libcurl" not in deps.stdout and
+          b"json-c" not in deps.stdout, deps.stdout)
+    plain = FakeSMTP().start()
+    srv = smtp()
+    try:
+        d = tmpdir()
+        ini = write_ini(d, merge(default_sections(plain.port, d), {
+            "queue": {"mode": "never", "dir": os.path.join(d, "spool")}}))
+        r1 = run(ARGS, MSG, ini=ini, env={"LD_DEBUG": "files"})
+        ini, d = setup(srv.port, "post")
+        r2 = run(ARGS, MSG, ini=ini, env={"LD_DEBUG": "files"})
+    finally:
+        plain.stop()
+        srv.stop()
+    check("a plain run loads neither libcurl nor json-c",
+          r1.rc == 0 and b"libcurl" not in r1.err and
+          b"libjson-c" not in r1.err, r1.rc)
+    check("a run that needs a token loads both",
+          r2.rc == 0 and b"libcurl.so.4" in r2.err and
+          b"libjson-c.so.5" in r2.err, r2.rc)
+    libs = [p for p in ("/usr/lib/x86_64-linux-gnu/libcurl.so.4",
+                        "/lib/x86_64-linux-gnu/libcurl.so.4")
+            if os.path.exists(p)]
+    if os.geteuid() != 0 or not shutil.which("unshare") or not libs:
+        print("ok - libcurl missing # SKIP needs root, unshare, libcurl")
+        return
+    srv = smtp()
+    try:
+        ini, d = setup(srv.port, "post")
+        hide = " && ".join("mount --bind /dev/null %s" % p for p in libs)
+        p = subprocess.run(["unshare", "-m", "sh", "-c",
+                            '%s && exec "$0" -C "$1" "$@"' % hide,
+                            postern_path(), ini] + ARGS, input=MSG,
+                           capture_output=True, env=base_env(), timeout=60)
+    finally:
+        srv.stop()
+    check("libcurl missing: exit 70, one line saying so",
+          p.returncode == 70 and b"cannot load libcurl.so.4" in p.stderr and
+          p.stderr.count(b"\n") == 1, p)
+    check_eq("libcurl missing: nothing sent", delivered(srv), 0)
+
+
 def main():
     global PROV
     require_postern()
@@ -453,6 +501,7 @@ def main():
         test_endpoint_down()
         test_no_secret_in_output()
         test_static_token()
+        test_loaded_when_needed()
     finally:
         PROV.stop()
     return done()
