@@ -41,6 +41,7 @@ UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
 	tests/unit/t_config tests/unit/t_msg tests/unit/t_smtp_reply \
 	tests/unit/t_smtp tests/unit/t_smtp_tx tests/unit/t_tls tests/unit/t_ntlm tests/unit/t_auth \
 	tests/unit/t_spool tests/unit/t_cred tests/unit/t_peer
+UNIT += tests/unit/t_jwt
 
 all: postern
 
@@ -86,6 +87,8 @@ tests/unit/t_cred: tests/unit/t_cred.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_cred.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_peer: tests/unit/t_peer.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_peer.c libpostern.a $(LIBS) $(TESTLIBS)
+tests/unit/t_jwt: tests/unit/t_jwt.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_jwt.c libpostern.a $(LIBS) $(TESTLIBS)
 
 # Install what building and testing need (Debian packages, as root).
 deps:
