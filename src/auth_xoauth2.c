@@ -155,6 +155,26 @@ xoauth2_check_file(const char *key, const char *path, char *why, size_t whysz)
 	return 0;
 }
 
+/* An oauth2_* key that means nothing without oauth2_token_url. */
+static int
+xoauth2_stray(const struct config_server *srv, char *why, size_t whysz)
+{
+	const char *k = srv->oauth2_client_id ? "oauth2_client_id"
+	    : srv->oauth2_client_secret       ? "oauth2_client_secret"
+	    : srv->oauth2_client_secret_file  ? "oauth2_client_secret_file"
+	    : srv->oauth2_client_key          ? "oauth2_client_key"
+	    : srv->oauth2_client_cert         ? "oauth2_client_cert"
+	    : srv->oauth2_scope               ? "oauth2_scope"
+	    : srv->oauth2_refresh_token_file  ? "oauth2_refresh_token_file"
+	    : srv->oauth2_ca_file             ? "oauth2_ca_file"
+					      : NULL;
+
+	if (k == NULL)
+		return 0;
+	snprintf(why, whysz, "%s is set without oauth2_token_url", k);
+	return -1;
+}
+
 int
 auth_xoauth2_check(const struct config_server *srv, char *why, size_t whysz)
 {
@@ -162,6 +182,8 @@ auth_xoauth2_check(const struct config_server *srv, char *why, size_t whysz)
 	    (srv->password_command != NULL);
 
 	if (srv->oauth2_token_url == NULL) {
+		if (xoauth2_stray(srv, why, whysz) == -1)
+			return -1;
 		if (n == 1)
 			return 0;
 		snprintf(why, whysz,

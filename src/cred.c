@@ -110,6 +110,13 @@ cred_check(const struct config_server *srv, char *why, size_t whysz)
 		    m->name, modes);
 		return -1;
 	}
+	if (srv->oauth2_token_url != NULL && m->fetches == NULL) {
+		snprintf(why, whysz,
+		    "oauth2_token_url is set but auth = %s (set auth = "
+		    "xoauth2, or remove it)",
+		    m->name);
+		return -1;
+	}
 	if (m->user == AUTH_NEEDED && srv->user == NULL) {
 		snprintf(why, whysz, "auth needs a user");
 		return -1;

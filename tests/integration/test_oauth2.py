@@ -348,6 +348,13 @@ def test_ini_checks():
                                       "password": "tok"},
          b"both set"),
         ("neither token URL nor password", {}, b"oauth2_token_url"),
+        ("client id without token URL", {"oauth2_client_id": "a",
+                                         "password": "tok"},
+         b"oauth2_client_id is set without oauth2_token_url"),
+        ("token URL with auth = basic", {"auth": "basic",
+                                         "oauth2_token_url": PROV.token_url,
+                                         "password": "pw"},
+         b"oauth2_token_url is set but auth = basic"),
     ]
     for name, keys, want in cases:
         ini = write_ini(d, merge(base, {"remote": keys}))
