@@ -25,7 +25,7 @@ from harness import (check, check_eq, done, require_postern, run, tmpdir,
                      quiet_success, postern_path, base_env)
 from fakesmtp import FakeSMTP
 import oauth
-from oauth import Provider, xoauth2_smtp, SECRET, SMTP_USER
+from oauth import Provider, FakeEndpoint, xoauth2_smtp, SECRET, SMTP_USER
 
 MSG = b"From: cms@x.test\nTo: bob@example.test\nSubject: oauth\n\nhello\n"
 ARGS = ["-i", "-f", "cms@x.test", "bob@example.test"]
@@ -437,6 +437,62 @@ def test_static_token():
           delivered(srv) == 1, res)
 
 
+def json_answer(status, obj):
+    return lambda body: (status, {"Content-Type": "application/json"},
+                         json.dumps(obj).encode())
+
+
+def test_endpoint_answers():
+    """What each kind of answer from a token endpoint means."""
+    ok = {"access_token": "x" * 40, "token_type": "Bearer",
+          "expires_in": "3599"}
+    cases = [
+        ("expires_in as a string (Microsoft v1)", json_answer(200, ok),
+         None, 0, b""),
+        ("an answer over 64 KiB", lambda b: (200, {}, b"{" + b" " * 70000),
+         None, 75, b"longer than 65536 bytes"),
+        ("no answer within timeout", lambda b: None, None, 75,
+         b"timed out"),
+        ("HTTP 503", lambda b: (503, {}, b"busy"), None, 75, b"HTTP 503"),
+        ("temporarily_unavailable", json_answer(
+            400, {"error": "temporarily_unavailable"}), None, 75,
+         b"temporarily_unavailable"),
+        ("a redirect is not followed", lambda b: (
+            302, {"Location": PROV.token_url}, b""), None, 77,
+         b"HTTP 302 without an OAuth error"),
+        ("200 without JSON", lambda b: (200, {}, b"<html>"), None, 77,
+         b"no access token"),
+        ("a token with a space", json_answer(200, dict(
+            ok, access_token="a b")), None, 77, b"no access token"),
+        ("invalid_scope, described", json_answer(400, {
+            "error": "invalid_scope", "error_description":
+            "AADSTS70011: scope\r\nbad"}), None, 77,
+         b"invalid_scope (AADSTS70011: scope  bad)"),
+    ]
+    for name, answer, _, rc, want in cases:
+        ep = FakeEndpoint(PROV.certs, answer).start()
+        srv = FakeSMTP(caps=["STARTTLS"], tls_caps=["AUTH XOAUTH2"],
+                       tls={"cert": os.path.join(PROV.certs, "server.pem"),
+                            "key": os.path.join(PROV.certs, "server.key")},
+                       auth=["235 2.7.0 ok"]).start()
+        try:
+            ini, d = setup(srv.port, "post", extra={"remote": {
+                "oauth2_token_url": ep.url, "timeout": 3}})
+            res = run(ARGS, MSG, ini=ini)
+        finally:
+            srv.stop()
+            ep.stop()
+        if rc == 0:
+            check("endpoint: %s: delivered" % name, quiet_success(res) and
+                  delivered(srv) == 1, res)
+            continue
+        check("endpoint: %s: exit %d, one line saying so" % (name, rc),
+              res.rc == rc and stderr_line_ok(res) and want in res.err and
+              ep.url.encode() in res.err, res)
+        check_eq("endpoint: %s: asked once, nothing sent" % name,
+                 (ep.requests, delivered(srv)), (1, 0))
+
+
 def test_loaded_when_needed():
     """libcurl and json-c are not linked and a plain run does not load
     them; a run that needs a token does, and says so when it cannot."""
@@ -506,6 +562,7 @@ def main():
         test_bad_secret()
         test_endpoint_unverified()
         test_endpoint_down()
+        test_endpoint_answers()
         test_no_secret_in_output()
         test_static_token()
         test_loaded_when_needed()

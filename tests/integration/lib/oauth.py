@@ -240,3 +240,59 @@ def xoauth2_smtp(prov, style="exchange", seen=None, **fake):
           "auth": script}
     kw.update(fake)
     return kw
+
+
+class FakeEndpoint:
+    """A scripted token endpoint over HTTPS (the test CA's server.pem):
+    each POST gets answer(body) -> (status, headers dict, body bytes), or
+    None to keep silent until the client gives up.  .requests counts."""
+
+    def __init__(self, certs, answer):
+        import http.server
+        import threading
+        outer = self
+        self.answer = answer
+        self.requests = 0
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n)
+                outer.requests += 1
+                a = outer.answer(body)
+                if a is None:
+                    time.sleep(30)
+                    return
+                status, hdrs, data = a
+                self.send_response(status)
+                for k, v in hdrs.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                try:
+                    self.wfile.write(data)
+                except OSError:
+                    pass
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.httpd.daemon_threads = True
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(certs, "server.pem"),
+                            os.path.join(certs, "server.key"))
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket,
+                                            server_side=True)
+        self.url = "https://127.0.0.1:%d/token" % \
+            self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
