@@ -171,7 +171,7 @@ def test_revoked(style):
         ini, d = setup(srv.port, "basic", d=None)
         before = PROV.token_requests("basic")
         r1 = run(ARGS, MSG, ini=ini)
-        revoked = seen and PROV.revoke(seen[-1][1])
+        revoked = seen and PROV.revoke(seen[-1][1], "basic")
         r2 = run(["-v"] + ARGS, MSG, ini=ini)
     finally:
         srv.stop()

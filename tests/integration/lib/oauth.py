@@ -5,7 +5,7 @@ that checks bearer tokens against it.
     prov.token_url                   # https://127.0.0.1:PORT/token
     prov.grants()                    # token requests so far: [(client, grant)]
     prov.refresh_token()             # a new refresh token for "refresh"
-    prov.revoke(token)               # the access token no longer works
+    prov.revoke(token, client)       # RFC 7009: the token no longer works
     prov.stop(); prov.start()        # down and up again on the same port
 
     srv = FakeSMTP(**xoauth2_smtp(prov, "exchange")).start()
@@ -187,9 +187,13 @@ class Provider:
                                     context=self._ctx, timeout=20) as r:
             return r.read().decode()
 
-    def revoke(self, token):
-        return self._post("/test/revoke?" + urllib.parse.urlencode(
-            {"token": token})) == b"revoked"
+    def revoke(self, token, client):
+        """RFC 7009 revocation by the token's own client (a secret
+        client); True once introspection says it is no longer active."""
+        self._post("/token/revocation", {"token": token,
+                                         "token_type_hint": "access_token"},
+                   auth=(client, SECRET))
+        return not self.active(token)
 
     def active(self, token):
         """RFC 7662 introspection, as the SMTP server's own client."""

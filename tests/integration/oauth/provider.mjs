@@ -11,8 +11,9 @@
 // "jwt" (private_key_jwt, RS256), "short" (client_secret_post, tokens
 // live 2 s), "refresh" (client_secret_post, refresh_token grant,
 // rotation), "smtp" (the resource server: introspection only).
-// Test-only routes: GET /test/refresh-token mints a refresh token for
-// "refresh"; POST /test/revoke?token=T revokes an access token.
+// Introspection (RFC 7662) and revocation (RFC 7009) are on.  Test-only
+// route: GET /test/refresh-token mints a refresh token for "refresh" (as
+// if its user had consented once).
 // Prints "listening on PORT" once ready.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -47,6 +48,7 @@ const secretClient = (id, method, extra) => ({
 
 const provider = new Provider(issuer, {
   jwks: { keys: [sigkey] },
+  cookies: { keys: [crypto.randomBytes(16).toString('hex')] },
   clients: [
     secretClient('post', 'client_secret_post'),
     secretClient('basic', 'client_secret_basic'),
@@ -108,22 +110,9 @@ async function mintRefresh() {
   return rt.save();
 }
 
-async function revoke(token) {
-  for (const model of ['ClientCredentials', 'AccessToken']) {
-    const t = await provider[model].find(token);
-    if (t) {
-      await t.destroy();
-      return true;
-    }
-  }
-  return false;
-}
-
 provider.use(async (ctx, next) => {
   if (ctx.path === '/test/refresh-token') {
     ctx.body = await mintRefresh();
-  } else if (ctx.path === '/test/revoke' && ctx.method === 'POST') {
-    ctx.body = (await revoke(ctx.query.token)) ? 'revoked' : 'unknown';
   } else {
     await next();
   }
