@@ -124,25 +124,44 @@ def test_three_runs_one_request():
 
 
 def test_concurrent_runs_fetch_once():
-    srv = smtp()
+    """Ten runs start together while the endpoint takes its time: the
+    first takes the cache's lock and asks; the others wait, look again
+    and use its token."""
+    def slow(body):
+        time.sleep(1.5)
+        return json_answer(200, {"access_token": "tok-%d" % time.time_ns(),
+                                 "token_type": "Bearer",
+                                 "expires_in": 600})(body)
+    ep = FakeEndpoint(PROV.certs, slow).start()
+    srv = FakeSMTP(caps=["STARTTLS"], tls_caps=["AUTH XOAUTH2"],
+                   tls={"cert": os.path.join(PROV.certs, "server.pem"),
+                        "key": os.path.join(PROV.certs, "server.key")},
+                   auth=["235 2.7.0 ok"]).start()
     try:
-        ini, d = setup(srv.port, "basic")
-        before = PROV.token_requests("basic")
+        ini, d = setup(srv.port, "basic", extra={"remote": {
+            "oauth2_token_url": ep.url}})
         procs = [subprocess.Popen([postern_path(), "-C", ini] + ARGS,
                                   stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, env=base_env())
                  for _ in range(10)]
-        outs = [p.communicate(MSG, timeout=60) for p in procs]
-        rcs = [p.returncode for p in procs]
+        # Every message in first (one pipe buffer each), so that they
+        # all reach AUTH together.
+        for p in procs:
+            p.stdin.write(MSG)
+            p.stdin.close()
+        outs = [(p.stdout.read(), p.stderr.read()) for p in procs]
+        rcs = [p.wait(60) for p in procs]
     finally:
         srv.stop()
+        ep.stop()
+    tokens = set(c.auth_lines[0] for c in srv.conns if c.auth_lines)
     check_eq("ten runs at once: all delivered", (rcs, delivered(srv)),
              ([0] * 10, 10))
     check("ten runs at once: nothing on stderr",
           all(o[1] == b"" for o in outs), outs)
-    check_eq("ten runs at once: one token request",
-             PROV.token_requests("basic") - before, 1)
+    check_eq("ten runs at once: one token request", ep.requests, 1)
+    check_eq("ten runs at once: one token used", len(tokens), 1)
 
 
 def test_expiry():

@@ -104,20 +104,24 @@ class Provider:
         subprocess.run(["sh", MKCERTS, self.certs], check=True)
         self.ca = os.path.join(self.certs, "ca.pem")
         self._client_cert()
-        self.port = free_port()
         self.log = os.path.join(self.d, "provider.log")
         self.cfg = os.path.join(self.d, "provider.json")
+        open(self.log, "w").close()
+        self.proc = None
+        self.started = False
+        self._port(free_port())
+        self._ctx = ssl.create_default_context(cafile=self.ca)
+
+    def _port(self, port):
+        self.port = port
         with open(self.cfg, "w") as f:
             json.dump({"port": self.port,
                        "cert": os.path.join(self.certs, "server.pem"),
                        "key": os.path.join(self.certs, "server.key"),
                        "client_jwk_pem": self.jwt_pub, "secret": SECRET,
                        "log": self.log}, f)
-        open(self.log, "w").close()
-        self.proc = None
         self.url = "https://127.0.0.1:%d" % self.port
         self.token_url = self.url + "/token"
-        self._ctx = ssl.create_default_context(cafile=self.ca)
 
     def _client_cert(self):
         """private_key_jwt: an RSA key (RS256) and a certificate for it."""
@@ -133,18 +137,33 @@ class Provider:
         subprocess.run(["openssl", "pkey", "-in", self.jwt_key, "-pubout",
                         "-out", self.jwt_pub], check=True)
 
-    def start(self, timeout=60):
-        self.out = open(os.path.join(self.d, "provider.out"), "ab")
-        self.proc = subprocess.Popen(
-            ["node", os.path.join(OAUTH_DIR, "provider.mjs"), self.moddir,
-             self.cfg], stdout=subprocess.PIPE, stderr=self.out)
-        line = self.proc.stdout.readline()
-        if not line.startswith(b"listening on"):
+    def start(self):
+        """Start (again, on the same port); the first start picks another
+        port when the free one it found was taken meanwhile."""
+        for attempt in range(8):
+            out = os.path.join(self.d, "provider.out")
+            with open(out, "wb"):
+                pass
+            self.out = open(out, "ab")
+            self.proc = subprocess.Popen(
+                ["node", os.path.join(OAUTH_DIR, "provider.mjs"),
+                 self.moddir, self.cfg], stdout=subprocess.PIPE,
+                stderr=self.out)
+            line = self.proc.stdout.readline()
+            if line.startswith(b"listening on"):
+                self.started = True
+                return self
             self.stop()
-            with open(os.path.join(self.d, "provider.out"), "rb") as f:
-                raise RuntimeError("oidc-provider did not start: %r %r" %
-                                   (line, f.read()[-800:]))
-        return self
+            with open(out, "rb") as f:
+                why = f.read()
+            if b"EADDRINUSE" not in why:
+                break
+            if self.started:
+                time.sleep(0.5)     # ours: wait for it to be free again
+            else:
+                self._port(free_port())
+        raise RuntimeError("oidc-provider did not start: %r %r" %
+                           (line, why[-800:]))
 
     def stop(self):
         if self.proc is not None:
