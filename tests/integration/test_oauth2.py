@@ -22,9 +22,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
 from harness import (check, check_eq, done, require_postern, run, tmpdir,
                      write_ini, merge, default_sections, stderr_line_ok,
-                     quiet_success, postern_path, base_env)
+                     quiet_success, postern_path, base_env, ini_text)
 from fakesmtp import FakeSMTP
-import oauth
 from oauth import Provider, FakeEndpoint, xoauth2_smtp, SECRET, SMTP_USER
 
 MSG = b"From: cms@x.test\nTo: bob@example.test\nSubject: oauth\n\nhello\n"
@@ -512,6 +511,71 @@ def test_endpoint_answers():
                  (ep.requests, delivered(srv)), (1, 0))
 
 
+def test_setgid_shared_cache():
+    """The set-group-ID install: a postern set-group-ID to a group (mail
+    here) reading /etc/postern.ini (a copy of /etc bound over it in a
+    private mount namespace), run by two users in turn: the second uses
+    the token the first fetched, and the cache is the group's, not
+    readable by others."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or \
+            not shutil.which("setpriv"):
+        print("ok - setgid token cache # SKIP needs root, unshare, setpriv")
+        return
+    import grp
+    gid = grp.getgrnam("mail").gr_gid
+    d = tmpdir()
+    os.chmod(d, 0o755)
+    binary = os.path.join(d, "postern")
+    shutil.copy(postern_path(), binary)
+    os.chown(binary, 0, gid)
+    os.chmod(binary, 0o2755)
+    spool = os.path.join(d, "spool")
+    os.mkdir(spool)
+    os.chown(spool, 0, gid)
+    os.chmod(spool, 0o2770)
+    ca = os.path.join(d, "ca.pem")
+    shutil.copy(PROV.ca, ca)
+    os.chmod(ca, 0o644)
+    etc = os.path.join(d, "etc")
+    subprocess.run(["cp", "-a", "/etc/.", etc], check=True)
+    srv = smtp()
+    try:
+        remote = {"host": "127.0.0.1", "port": srv.port, "timeout": 10,
+                  "tls": "starttls", "tls_ca_file": ca, "auth": "xoauth2",
+                  "user": SMTP_USER}
+        remote.update(client_keys("post"), oauth2_ca_file=ca)
+        ini = os.path.join(etc, "postern.ini")
+        with open(ini, "w") as f:
+            f.write(ini_text({
+                "remote": remote, "sender": {"domain": "x.test"},
+                "log": {"syslog": "no"},
+                "queue": {"dir": spool, "mode": "never"}}))
+        os.chown(ini, 0, gid)
+        os.chmod(ini, 0o640)
+        before = PROV.token_requests("post")
+        rcs = []
+        for user in ("nobody", "daemon"):
+            p = subprocess.run(
+                ["unshare", "-m", "sh", "-c",
+                 'mount --bind "$0" /etc && exec "$@"', etc, "setpriv",
+                 "--reuid=" + user, "--regid=nogroup", "--clear-groups",
+                 binary] + ARGS, input=MSG, capture_output=True,
+                env=base_env(), timeout=60)
+            rcs.append((p.returncode, p.stderr))
+    finally:
+        srv.stop()
+    check_eq("setgid: two users' runs delivered", (rcs, delivered(srv)),
+             ([(0, b""), (0, b"")], 2))
+    check_eq("setgid: one token request for both users",
+             PROV.token_requests("post") - before, 1)
+    cache = os.path.join(spool, "oauth2")
+    st = [os.stat(os.path.join(cache, f)) for f in os.listdir(cache)]
+    check("setgid: cache files belong to the group, not readable by others",
+          st and all(x.st_gid == gid and x.st_mode & 0o007 == 0 and
+                     x.st_mode & 0o060 == 0o060 for x in st),
+          [(x.st_gid, oct(x.st_mode)) for x in st])
+
+
 def test_loaded_when_needed():
     """libcurl and json-c are not linked and a plain run does not load
     them; a run that needs a token does, and says so when it cannot."""
@@ -585,6 +649,7 @@ def main():
         test_no_secret_in_output()
         test_static_token()
         test_loaded_when_needed()
+        test_setgid_shared_cache()
     finally:
         PROV.stop()
     return done()
