@@ -13,6 +13,7 @@ LIBOBJ = src/addr.o src/buf.o src/cli.o src/config.o src/config_keys.o src/confi
 	src/base64.o src/md4.o src/ntlm.o src/ntlm_crypto.o src/ossl.o \
 	src/cred.o src/smtp_auth.o \
 	src/listen.o src/listen_loop.o src/listen_sock.o src/peer.o
+LIBOBJ += src/oauth2.o src/oauth2_cache.o src/oauth2_dl.o src/jwt.o
 OBJ = src/main.o $(LIBOBJ)
 LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_keys.c src/config_print.c src/config_set.c src/conn.c \
 	src/deliver.c src/err.c src/fdio.c src/log.c src/msg.c src/msg_addr.c \
@@ -24,6 +25,7 @@ LIBSRC = src/addr.c src/buf.c src/cli.c src/config.c src/config_keys.c src/confi
 	src/base64.c src/md4.c src/ntlm.c src/ntlm_crypto.c src/ossl.c \
 	src/cred.c src/smtp_auth.c \
 	src/listen.c src/listen_loop.c src/listen_sock.c src/peer.c
+LIBSRC += src/oauth2.c src/oauth2_cache.c src/oauth2_dl.c src/jwt.c
 HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 	include/postern/config.h include/postern/conn.h \
 	include/postern/deliver.h include/postern/err.h include/postern/fdio.h include/postern/tls.h \
@@ -38,12 +40,14 @@ HDR = include/postern/addr.h include/postern/buf.h include/postern/cli.h \
 LIBOBJ += src/queue_pool.o
 LIBSRC += src/queue_pool.c
 HDR += src/queue_int.h
+HDR += include/postern/oauth2.h include/postern/jwt.h src/oauth2_dl.h
 UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
 	tests/unit/t_config tests/unit/t_msg tests/unit/t_smtp_reply \
 	tests/unit/t_smtp tests/unit/t_smtp_tx tests/unit/t_tls tests/unit/t_ntlm tests/unit/t_auth \
 	tests/unit/t_spool tests/unit/t_cred tests/unit/t_peer
 UNIT_NET = tests/unit/t_smtp_bdat
 UNIT += $(UNIT_NET)
+UNIT += tests/unit/t_jwt
 
 all: havedeps postern
 
@@ -95,6 +99,8 @@ tests/unit/t_cred: tests/unit/t_cred.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_cred.c libpostern.a $(LIBS) $(TESTLIBS)
 tests/unit/t_peer: tests/unit/t_peer.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_peer.c libpostern.a $(LIBS) $(TESTLIBS)
+tests/unit/t_jwt: tests/unit/t_jwt.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_jwt.c libpostern.a $(LIBS) $(TESTLIBS)
 
 # Install what building and testing need (Debian packages, as root).
 deps:

@@ -69,6 +69,13 @@ extern const struct auth_mech auth_gssapi;
 int auth_gssapi_check(const struct config_server *, char *why, size_t);
 void auth_gssapi_print(const struct config_server *, FILE *);
 
+/* XOAUTH2's mode: its keys, --check lines, and its token endpoint. */
+int auth_xoauth2_check(const struct config_server *, char *why, size_t whysz);
+void auth_xoauth2_print(const struct config_server *, FILE *);
+int auth_xoauth2_fetches(const struct config_server *);
+int auth_xoauth2_token(const struct config_server *, const struct auth_fetch *,
+    char **out, struct err *);
+
 /*
  * Fetch the secret into a->secret: creds->password copied, else
  * creds->get_secret(arg, creds->fresh, ...).  ERR_CONFIG when there is

@@ -34,10 +34,15 @@ static const struct auth_mode auth_modes[] = {
 	    .secret = AUTH_NEEDED },
 	{ .name = "xoauth2",
 	    .mechs = { &auth_xoauth2 },
-	    .about = "AUTH XOAUTH2 with the password as the bearer token",
+	    .about = "AUTH XOAUTH2 with a bearer token",
 	    .user = AUTH_NEEDED,
-	    .secret = AUTH_NEEDED,
-	    .plaintext = 1 },
+	    /* oauth2_token_url or one password key: auth_xoauth2_check */
+	    .secret = AUTH_OPTIONAL,
+	    .plaintext = 1,
+	    .check = auth_xoauth2_check,
+	    .print = auth_xoauth2_print,
+	    .fetches = auth_xoauth2_fetches,
+	    .fetch = auth_xoauth2_token },
 	{ .name = "gssapi",
 	    .mechs = { &auth_gssapi },
 	    .about = "AUTH GSSAPI (Kerberos 5; no password is stored or sent)",
@@ -105,4 +110,48 @@ auth_mech_list(void)
 		}
 	list[n] = NULL;
 	return list;
+}
+
+int
+auth_fetches(const struct config_server *srv)
+{
+	const struct auth_mode *m = auth_mode_of(srv);
+
+	return m->fetches != NULL && m->fetches(srv);
+}
+
+int
+auth_fetch(const struct config_server *srv, const struct auth_fetch *f,
+    char **out, struct err *e)
+{
+	*out = NULL;
+	if (!auth_fetches(srv))
+		return err_set(e, ERR_USAGE,
+		    "auth = %s fetches no secret (auth = xoauth2 with "
+		    "oauth2_token_url does)",
+		    auth_mode_of(srv)->name);
+	return auth_mode_of(srv)->fetch(srv, f, out, e);
+}
+
+static void
+test_line(void *arg, const char *line)
+{
+	fprintf(arg, "; %s\n", line);
+}
+
+int
+auth_fetch_test(const struct config_server *srv, FILE *fp, struct err *e)
+{
+	struct auth_fetch f;
+	char *secret;
+
+	memset(&f, 0, sizeof(f));
+	f.fresh = 1;
+	f.trace = test_line;
+	f.trace_arg = fp;
+	if (auth_fetch(srv, &f, &secret, e) == -1)
+		return -1;
+	auth_wipe_str(secret);
+	fprintf(fp, "; --oauth2-test: a token can be had now\n");
+	return 0;
 }

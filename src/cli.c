@@ -48,6 +48,7 @@ static const char usage[] =
     "  -o x, -O x=y, -X f, -h n, -A x, -p x, -e x, -d x,\n"
     "  -m, -n, -c, -x, -U   accepted and ignored\n"
     "  --check        validate the ini, print the effective settings\n"
+    "  --check --oauth2-test  ... and fetch an OAuth 2.0 token now\n"
     "  --serverinfo   show what the configured server offers\n"
     "  --queue-run    deliver the spooled messages that are due\n"
     "  --remove ID... delete messages from the queue (see mailq)\n"
@@ -237,6 +238,12 @@ long_option(struct cli *cli, const char *a, struct err *err)
 	char safe[65];
 	size_t i;
 
+	/* --check --oauth2-test: also fetch a token now (either order). */
+	if (strcmp(a, "--oauth2-test") == 0) {
+		cli->oauth2_test = 1;
+		cli->mode = CLI_CHECK;
+		return 0;
+	}
 	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		if (strcmp(a, opts[i].name) == 0) {
 			cli->mode = opts[i].mode;

@@ -392,6 +392,15 @@ cfg_tls(struct cfg_ctx *c, const char *sect, struct config_server *srv,
 			return err_sys(e, ERR_OS, "configuration");
 		snprintf(srv->tls_session_cache, n, "%s/tls", cfg->queue_dir);
 	}
+	/* [remote] only: [local] never authenticates, and has no such key. */
+	if (srv == &cfg->remote && srv->oauth2_token_cache == NULL &&
+	    cfg->queue_dir != NULL) {
+		n = strlen(cfg->queue_dir) + sizeof("/oauth2");
+		if ((srv->oauth2_token_cache = malloc(n)) == NULL)
+			return err_sys(e, ERR_OS, "configuration");
+		snprintf(srv->oauth2_token_cache, n, "%s/oauth2",
+		    cfg->queue_dir);
+	}
 	return 0;
 }
 

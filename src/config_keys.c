@@ -12,6 +12,8 @@
 static const char *const cfg_delivery_names[] = { "remote", "local", NULL };
 /* Indexed by NTLM_AUTO, NTLM_V1, NTLM_V2. */
 static const char *const cfg_ntlm_names[] = { "auto", "v1", "v2", NULL };
+static const char *const cfg_oauth2_auth_names[] = { "post", "basic",
+	NULL };
 static const char *const cfg_queue_names[] = { "fallback", "always", "never",
 	NULL };
 
@@ -92,6 +94,30 @@ static const struct cfg_key cfg_keys[] = {
 	    NULL, 0, 0, NULL, 0 },
 	{ "remote", "gssapi_service", CFG_STR, CFG_SRV(remote, gssapi_service),
 	    "smtp", 0, 0, NULL, 0 },
+	/* auth = xoauth2: the token endpoint (auth_xoauth2.c checks them). */
+	{ "remote", "oauth2_token_url", CFG_STR, CFG_SRV(remote, oauth2_token_url),
+	    NULL, 0, 0, NULL, 0 },
+	{ "remote", "oauth2_client_id", CFG_STR, CFG_SRV(remote, oauth2_client_id),
+	    NULL, 0, 0, NULL, 0 },
+	{ "remote", "oauth2_client_secret", CFG_STR,
+	    CFG_SRV(remote, oauth2_client_secret), NULL, 0, 0, NULL, CFG_SECRET },
+	{ "remote", "oauth2_client_secret_file", CFG_PATH,
+	    CFG_SRV(remote, oauth2_client_secret_file), NULL, 0, 0, NULL, 0 },
+	{ "remote", "oauth2_client_auth", CFG_ENUM,
+	    CFG_SRV(remote, oauth2_client_auth), "post", 0, 0,
+	    cfg_oauth2_auth_names, 0 },
+	{ "remote", "oauth2_client_key", CFG_PATH,
+	    CFG_SRV(remote, oauth2_client_key), NULL, 0, 0, NULL, 0 },
+	{ "remote", "oauth2_client_cert", CFG_PATH,
+	    CFG_SRV(remote, oauth2_client_cert), NULL, 0, 0, NULL, 0 },
+	{ "remote", "oauth2_scope", CFG_STR, CFG_SRV(remote, oauth2_scope), NULL,
+	    0, 0, NULL, 0 },
+	{ "remote", "oauth2_refresh_token_file", CFG_PATH,
+	    CFG_SRV(remote, oauth2_refresh_token_file), NULL, 0, 0, NULL, 0 },
+	{ "remote", "oauth2_ca_file", CFG_PATH, CFG_SRV(remote, oauth2_ca_file),
+	    NULL, 0, 0, NULL, 0 },
+	{ "remote", "oauth2_token_cache", CFG_PATH,
+	    CFG_SRV(remote, oauth2_token_cache), NULL, 0, 0, NULL, 0 },
 
 	{ "sender", "address", CFG_SENDER, 0, NULL, 0, 0, NULL, 0 },
 	{ "sender", "send_as_user", CFG_BOOL,

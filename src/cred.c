@@ -111,6 +111,13 @@ cred_check(const struct config_server *srv, char *why, size_t whysz)
 		    m->name, modes);
 		return -1;
 	}
+	if (srv->oauth2_token_url != NULL && m->fetches == NULL) {
+		snprintf(why, whysz,
+		    "oauth2_token_url is set but auth = %s (set auth = "
+		    "xoauth2, or remove it)",
+		    m->name);
+		return -1;
+	}
 	if (m->user == AUTH_NEEDED && srv->user == NULL) {
 		snprintf(why, whysz, "auth needs a user");
 		return -1;
@@ -179,8 +186,8 @@ cred_first_line(const char *buf, size_t len, const char *what, char **out,
 	return 0;
 }
 
-static int
-cred_from_file(const char *path, char **out, struct err *e)
+int
+cred_file(const char *path, const char *what, char **out, struct err *e)
 {
 	char buf[CRED_MAX + 2];
 	struct stat st;
@@ -190,13 +197,13 @@ cred_from_file(const char *path, char **out, struct err *e)
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
 	    -1)
-		return err_sys(e, ERR_CONFIG, "password_file %s", path);
+		return err_sys(e, ERR_CONFIG, "%s %s", what, path);
 	if (fstat(fd, &st) == -1) {
-		err_sys(e, ERR_CONFIG, "password_file %s", path);
+		err_sys(e, ERR_CONFIG, "%s %s", what, path);
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		err_set(e, ERR_CONFIG, "password_file %s is not a file", path);
+		err_set(e, ERR_CONFIG, "%s %s is not a file", what, path);
 		goto out;
 	}
 	if (cred_check_mode(path, st.st_mode, e) == -1)
@@ -206,14 +213,14 @@ cred_from_file(const char *path, char **out, struct err *e)
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			err_sys(e, ERR_CONFIG, "password_file %s", path);
+			err_sys(e, ERR_CONFIG, "%s %s", what, path);
 			goto out;
 		}
 		len += (size_t)r;
 		if (memchr(buf, '\n', len) != NULL)
 			break;
 	}
-	rc = cred_first_line(buf, len, "password_file", out, e);
+	rc = cred_first_line(buf, len, what, out, e);
 out:
 	explicit_bzero(buf, sizeof(buf));
 	close(fd);
@@ -506,7 +513,7 @@ cred_password(const struct config_server *srv, char **out, struct err *e)
 		return 0;
 	}
 	if (srv->password_file != NULL)
-		return cred_from_file(srv->password_file, out, e);
+		return cred_file(srv->password_file, "password_file", out, e);
 	if (srv->password_command != NULL)
 		return cred_from_command(srv->password_command, srv->timeout,
 		    out, e);

@@ -11,6 +11,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "postern/auth.h"
 #include "postern/cli.h"
 #include "postern/config.h"
 #include "postern/deliver.h"
@@ -161,9 +162,11 @@ run(const struct cli *cli, struct err *e)
 		}
 		config_print(&cfg, stdout);
 		config_warn(&cfg, stderr);
-		rc = fflush(stdout) == 0
-		    ? 0
-		    : err_sys(e, ERR_IO, "cannot write the settings");
+		rc = 0;
+		if (cli->oauth2_test)
+			rc = auth_fetch_test(config_server(&cfg), stdout, e);
+		if (fflush(stdout) != 0 && rc == 0)
+			rc = err_sys(e, ERR_IO, "cannot write the settings");
 		break;
 	case CLI_SERVERINFO:
 		rc = deliver_serverinfo(cli, &cfg, e);

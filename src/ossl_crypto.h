@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -32,6 +33,7 @@
 	X(BIO_ctrl)                                                            \
 	X(BIO_free)                                                            \
 	X(BIO_new)                                                             \
+	X(BIO_new_mem_buf)                                                     \
 	X(BIO_s_mem)                                                           \
 	X(CRYPTO_free)                                                         \
 	X(ERR_clear_error)                                                     \
@@ -40,14 +42,23 @@
 	X(ERR_reason_error_string)                                             \
 	X(EVP_DecodeBlock)                                                     \
 	X(EVP_Digest)                                                          \
+	X(EVP_DigestSign)                                                      \
+	X(EVP_DigestSignInit)                                                  \
 	X(EVP_EncodeBlock)                                                     \
+	X(EVP_MD_CTX_free)                                                     \
+	X(EVP_MD_CTX_new)                                                      \
+	X(EVP_PKEY_free)                                                       \
+	X(EVP_PKEY_get_base_id)                                                \
 	X(EVP_md5)                                                             \
+	X(EVP_sha1)                                                            \
 	X(EVP_sha256)                                                          \
 	X(GENERAL_NAMES_free)                                                  \
 	X(HMAC)                                                                \
 	X(OPENSSL_cleanse)                                                     \
 	X(OPENSSL_sk_num)                                                      \
 	X(OPENSSL_sk_value)                                                    \
+	X(PEM_read_bio_PrivateKey)                                             \
+	X(PEM_read_bio_X509)                                                   \
 	X(RAND_bytes)                                                          \
 	X(X509_NAME_print_ex)                                                  \
 	X(X509_STORE_CTX_get_current_cert)                                     \
@@ -57,7 +68,9 @@
 	X(X509_VERIFY_PARAM_set1_host)                                         \
 	X(X509_VERIFY_PARAM_set1_ip_asc)                                       \
 	X(X509_VERIFY_PARAM_set_hostflags)                                     \
+	X(X509_check_private_key)                                              \
 	X(X509_cmp_current_time)                                               \
+	X(X509_free)                                                           \
 	X(X509_get0_notAfter)                                                  \
 	X(X509_get0_notBefore)                                                 \
 	X(X509_get_X509_PUBKEY)                                                \
@@ -68,6 +81,7 @@
 	X(X509_get_issuer_name)                                                \
 	X(X509_get_subject_name)                                               \
 	X(X509_verify_cert_error_string)                                       \
+	X(i2d_X509)                                                            \
 	X(i2d_X509_PUBKEY)
 
 struct ossl_crypto {
@@ -85,6 +99,7 @@ extern struct ossl_crypto ossl_crypto;
 #define BIO_ctrl (ossl_crypto.BIO_ctrl)
 #define BIO_free (ossl_crypto.BIO_free)
 #define BIO_new (ossl_crypto.BIO_new)
+#define BIO_new_mem_buf (ossl_crypto.BIO_new_mem_buf)
 #define BIO_s_mem (ossl_crypto.BIO_s_mem)
 #define CRYPTO_free (ossl_crypto.CRYPTO_free)
 #define ERR_clear_error (ossl_crypto.ERR_clear_error)
@@ -93,14 +108,23 @@ extern struct ossl_crypto ossl_crypto;
 #define ERR_reason_error_string (ossl_crypto.ERR_reason_error_string)
 #define EVP_DecodeBlock (ossl_crypto.EVP_DecodeBlock)
 #define EVP_Digest (ossl_crypto.EVP_Digest)
+#define EVP_DigestSign (ossl_crypto.EVP_DigestSign)
+#define EVP_DigestSignInit (ossl_crypto.EVP_DigestSignInit)
 #define EVP_EncodeBlock (ossl_crypto.EVP_EncodeBlock)
+#define EVP_MD_CTX_free (ossl_crypto.EVP_MD_CTX_free)
+#define EVP_MD_CTX_new (ossl_crypto.EVP_MD_CTX_new)
+#define EVP_PKEY_free (ossl_crypto.EVP_PKEY_free)
+#define EVP_PKEY_get_base_id (ossl_crypto.EVP_PKEY_get_base_id)
 #define EVP_md5 (ossl_crypto.EVP_md5)
+#define EVP_sha1 (ossl_crypto.EVP_sha1)
 #define EVP_sha256 (ossl_crypto.EVP_sha256)
 #define GENERAL_NAMES_free (ossl_crypto.GENERAL_NAMES_free)
 #define HMAC (ossl_crypto.HMAC)
 #define OPENSSL_cleanse (ossl_crypto.OPENSSL_cleanse)
 #define OPENSSL_sk_num (ossl_crypto.OPENSSL_sk_num)
 #define OPENSSL_sk_value (ossl_crypto.OPENSSL_sk_value)
+#define PEM_read_bio_PrivateKey (ossl_crypto.PEM_read_bio_PrivateKey)
+#define PEM_read_bio_X509 (ossl_crypto.PEM_read_bio_X509)
 #define RAND_bytes (ossl_crypto.RAND_bytes)
 #define X509_NAME_print_ex (ossl_crypto.X509_NAME_print_ex)
 #define X509_STORE_CTX_get_current_cert                                        \
@@ -114,7 +138,9 @@ extern struct ossl_crypto ossl_crypto;
 	(ossl_crypto.X509_VERIFY_PARAM_set1_ip_asc)
 #define X509_VERIFY_PARAM_set_hostflags                                        \
 	(ossl_crypto.X509_VERIFY_PARAM_set_hostflags)
+#define X509_check_private_key (ossl_crypto.X509_check_private_key)
 #define X509_cmp_current_time (ossl_crypto.X509_cmp_current_time)
+#define X509_free (ossl_crypto.X509_free)
 #define X509_get0_notAfter (ossl_crypto.X509_get0_notAfter)
 #define X509_get0_notBefore (ossl_crypto.X509_get0_notBefore)
 #define X509_get_X509_PUBKEY (ossl_crypto.X509_get_X509_PUBKEY)
@@ -128,6 +154,7 @@ extern struct ossl_crypto ossl_crypto;
 #define X509_get_subject_name (ossl_crypto.X509_get_subject_name)
 #define X509_verify_cert_error_string                                          \
 	(ossl_crypto.X509_verify_cert_error_string)
+#define i2d_X509 (ossl_crypto.i2d_X509)
 #define i2d_X509_PUBKEY (ossl_crypto.i2d_X509_PUBKEY)
 #endif
 

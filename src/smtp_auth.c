@@ -111,12 +111,42 @@ auth_dialogue(struct smtp_session *s, struct auth *a, struct buf *resp,
 	return 0;
 }
 
-/* creds.get_secret: the password from the ini, a file or a command. */
+/* Where creds.get_secret takes the secret from. */
+struct auth_source {
+	const struct config_server *srv;
+	struct smtp_session *s;
+	char *last; /* the fetched secret given last: stale on a retry */
+};
+
+/* -v: the token request's endpoint and result (never a secret). */
+static void
+auth_trace(void *arg, const char *line)
+{
+	smtp_transcript(arg, "--- ", line, strlen(line));
+}
+
+/*
+ * creds.get_secret: a secret the mode fetches (a token from its
+ * endpoint), else the password from the ini, a file or a command.
+ */
 static int
 auth_secret(void *arg, int fresh, char **out, struct err *err)
 {
-	(void)fresh; /* these sources are not renewable: the same again */
-	return cred_password(arg, out, err);
+	struct auth_source *src = arg;
+	struct auth_fetch f;
+
+	if (!auth_fetches(src->srv))
+		return cred_password(src->srv, out, err); /* not renewable */
+	memset(&f, 0, sizeof(f));
+	f.fresh = fresh;
+	f.reject = fresh ? src->last : NULL;
+	f.trace = auth_trace;
+	f.trace_arg = src->s;
+	if (auth_fetch(src->srv, &f, out, err) == -1)
+		return -1;
+	cred_free(src->last);
+	src->last = strdup(*out); /* NULL: no stale one is recognised */
+	return 0;
 }
 
 /*
@@ -169,10 +199,11 @@ smtp_auth(struct smtp_session *s, const struct config_server *srv,
     const char *host, struct err *err)
 {
 	const struct auth_mode *m = auth_mode_of(srv);
+	struct auth_source src;
 	struct auth_creds creds;
 	const char *mech;
 	char note[512];
-	int again;
+	int again, rc;
 
 	s->auth = NULL;
 	if (m->mechs[0] == NULL || s->opts.no_auth)
@@ -195,23 +226,27 @@ smtp_auth(struct smtp_session *s, const struct config_server *srv,
 	smtp_transcript(s, "--- ", note, strlen(note));
 	memset(&creds, 0, sizeof(creds));
 	creds.user = srv->user;
+	src.srv = srv;
+	src.s = s;
+	src.last = NULL;
 	creds.get_secret = auth_secret;
-	creds.secret_arg = (void *)srv;
+	creds.secret_arg = &src;
+	creds.renewable = auth_fetches(srv);
 	creds.ntlm_domain = srv->ntlm_domain;
 	creds.ntlm_workstation = srv->ntlm_workstation;
 	creds.ntlm_version = srv->ntlm_version;
 	creds.host = host;
 	creds.srv = srv;
-	if (auth_run(s, mech, &creds, &again, err) == 0)
-		return 0;
-	if (!again)
-		return auth_quit(s);
-	/* Once, when the mechanism says a fresh secret may do. */
-	smtp_transcript(s, "--- ", "AUTH again with fresh credentials", 33);
-	creds.fresh = 1;
-	if (auth_run(s, mech, &creds, &again, err) == -1)
-		return auth_quit(s);
-	return 0;
+	rc = auth_run(s, mech, &creds, &again, err);
+	if (rc == -1 && again) {
+		/* Once, when the mechanism says a fresh secret may do. */
+		smtp_transcript(s, "--- ", "AUTH again with fresh credentials",
+		    33);
+		creds.fresh = 1;
+		rc = auth_run(s, mech, &creds, &again, err);
+	}
+	cred_free(src.last);
+	return rc == 0 ? 0 : auth_quit(s);
 }
 
 void

@@ -25,6 +25,13 @@ php-cli mutt git git-email"
 	PKGS="$PKGS libmailtools-perl"
 	PKGS="$PKGS krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit libgssapi-krb5-2"  # test_gssapi: a KDC, Cyrus GSSAPI
 fi
+PKGS="$PKGS libcurl4-openssl-dev libjson-c-dev"  # auth = xoauth2: token client
+if [ "${1:-test}" != build ]; then
+	PKGS="$PKGS nodejs"  # the OAuth 2.0 test server (oidc-provider)
+	# A nodejs from elsewhere (NodeSource) brings its own npm and
+	# conflicts with Debian's.
+	command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"  # oidc-provider
+fi
 
 missing=""
 for p in $PKGS; do

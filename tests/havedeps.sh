@@ -12,11 +12,12 @@ cc=${1:-cc}
 missing=""
 
 if ! command -v "$cc" >/dev/null 2>&1; then
-	missing="gcc libc6-dev libinih-dev libkrb5-dev libntlm0-dev libssl-dev"
+	missing="gcc libc6-dev libinih-dev libkrb5-dev libntlm0-dev libssl-dev libcurl4-openssl-dev libjson-c-dev"
 else
 	# header package, the C library's first: without it nothing compiles.
 	for pair in errno.h:libc6-dev ini.h:libinih-dev ntlm.h:libntlm0-dev \
-	    openssl/ssl.h:libssl-dev gssapi/gssapi.h:libkrb5-dev; do
+	    openssl/ssl.h:libssl-dev gssapi/gssapi.h:libkrb5-dev \
+	    curl/curl.h:libcurl4-openssl-dev json-c/json.h:libjson-c-dev; do
 		h=${pair%%:*}
 		printf '#include <%s>\n' "$h" |
 		    "$cc" -E -x c - >/dev/null 2>&1 ||

@@ -88,6 +88,18 @@ struct auth_creds {
 struct auth;
 struct auth_mech;
 
+/*
+ * What a mode that fetches its secret itself (auth_fetch) may use
+ * besides the server's keys.
+ */
+struct auth_fetch {
+	int fresh; /* do not take a cached secret */
+	const char *reject; /* the secret the server just refused, or NULL */
+	/* -v and --oauth2-test: one line per step, never a secret. */
+	void (*trace)(void *arg, const char *line);
+	void *trace_arg;
+};
+
 /* ini "auth = name": a row of the mode table. */
 enum auth_rule {
 	AUTH_NEVER, /* the key must not be set */
@@ -115,6 +127,15 @@ struct auth_mode {
 	/* --check: more comment lines ("; ...") about srv's credentials;
 	 * NULL: none. */
 	void (*print)(const struct config_server *, FILE *);
+	/*
+	 * A secret the mode fetches itself instead of password,
+	 * password_file or password_command (XOAUTH2's token endpoint):
+	 * NULL, or 1 when srv's keys ask for that.  Such a secret is
+	 * renewable.  fetch gets it into *out (malloc'd, for cred_free).
+	 */
+	int (*fetches)(const struct config_server *);
+	int (*fetch)(const struct config_server *, const struct auth_fetch *,
+	    char **out, struct err *);
 };
 
 /* Row i of the mode table, NULL past its end. */
@@ -125,6 +146,17 @@ int auth_mode_find(const char *name);
 const struct auth_mode *auth_mode_of(const struct config_server *);
 /* --check: "; " comment lines saying what srv's mode sends, and more. */
 void auth_print(const struct config_server *, FILE *);
+/* 1 when srv's mode fetches its secret itself (then it is renewable). */
+int auth_fetches(const struct config_server *);
+/* That secret, into *out (cred_free it); ERR_USAGE when there is none. */
+int auth_fetch(const struct config_server *, const struct auth_fetch *,
+    char **out, struct err *);
+/*
+ * --check --oauth2-test: fetch srv's secret anew now and say on fp, as
+ * "; " comment lines, where from and what came of it (never the
+ * secret).  ERR_USAGE when srv's mode fetches nothing.
+ */
+int auth_fetch_test(const struct config_server *, FILE *fp, struct err *);
 /* A mechanism's SASL name ("PLAIN"). */
 const char *auth_mech_name(const struct auth_mech *);
 

@@ -31,6 +31,7 @@ struct cli {
 	int		 extract;	/* -t */
 	int		 ignore_dots;	/* -i, -oi */
 	int		 verbose;	/* -v */
+	int		 oauth2_test;	/* --check --oauth2-test */
 	int		 relay;		/* -G */
 	const char	*sender;	/* -f, -r (raw); NULL if absent */
 	const char	*fullname;	/* -F; NULL if absent */

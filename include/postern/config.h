@@ -78,6 +78,19 @@ struct config_server {
 	int allow_plaintext_auth; /* Basic/XOAUTH2 without TLS */
 	char *gssapi_keytab; /* NULL: the caller's credential cache */
 	char *gssapi_service; /* NULL: "smtp" */
+
+	/* auth = xoauth2 with a token endpoint (oauth2.h, auth_xoauth2.c) */
+	char *oauth2_token_url; /* https://...; NULL: a static token */
+	char *oauth2_client_id;
+	char *oauth2_client_secret; /* a secret: masked, wiped */
+	char *oauth2_client_secret_file; /* first line */
+	int oauth2_client_auth; /* a secret: 0 post, 1 basic */
+	char *oauth2_client_key; /* private_key_jwt: PEM RSA key, a secret */
+	char *oauth2_client_cert; /* ... and its certificate */
+	char *oauth2_scope;
+	char *oauth2_refresh_token_file; /* refresh_token grant */
+	char *oauth2_ca_file; /* NULL: the system's CAs */
+	char *oauth2_token_cache; /* default [queue] dir + "/oauth2" */
 };
 
 /* [listen]: postern -bd, and -bs on a socket (listen.h, peer.h). */

@@ -39,6 +39,11 @@ int cred_check_mode(const char *path, mode_t mode, struct err *);
  * command fails or times out.
  */
 int cred_password(const struct config_server *, char **out, struct err *);
+/*
+ * The first line of the private file path (what: its key, for errors)
+ * into *out (malloc'd): ERR_CONFIG when it is missing, unsafe or empty.
+ */
+int cred_file(const char *path, const char *what, char **out, struct err *);
 /* Wipe and free; NULL is fine. */
 void cred_free(char *);
 /* No core dumps and no ptrace by others from now on. */

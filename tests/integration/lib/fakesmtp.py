@@ -47,7 +47,8 @@ a reply that is not 334 ends it (a "*" from the client is answered
 "501 5.7.0 cancelled" and ends it too).  A reply may be a function of the
 client's line (its base64 text after "AUTH MECH " or the whole answer)
 returning the reply.  conn.auth_lines holds the AUTH line and every
-answer, as sent.  Put "AUTH ..." in caps to offer it.
+answer, as sent.  Put "AUTH ..." in caps to offer it, or in tls_caps to
+offer it only after STARTTLS (as Exchange Online and Gmail do).
 
 Standalone (make demo):
     fakesmtp.py --port N --maildir DIR
@@ -207,7 +208,9 @@ class FakeSMTP:
                  ehlo_split=False, idle_timeout=60, on_message=None,
                  tls=None, starttls="220 2.0.0 Ready to start TLS",
                  auth=None, max_conns=None,
-                 over="421 4.3.2 too many connections", over_at="greeting"):
+                 over="421 4.3.2 too many connections", over_at="greeting",
+                 tls_caps=None):
+        self.tls_caps = list(tls_caps or [])  # offered once TLS is up
         self.caps = ["PIPELINING", "8BITMIME"] if caps is None else list(caps)
         self.replies = {"greeting": greeting, "ehlo": ehlo, "helo": helo,
                         "mail": mail, "rcpt": rcpt, "data": data, "dot": dot}
@@ -359,11 +362,12 @@ class FakeSMTP:
             c.raw += b
             c.reads.append(b)
 
-    def _ehlo_reply(self):
+    def _ehlo_reply(self, c=None):
         if self.replies["ehlo"] is not None:
             return self.replies["ehlo"]
+        caps = self.caps + (self.tls_caps if c is not None and c.tls else [])
         return "\n".join(["250 fake.test greets you"] +
-                         ["250 " + cap for cap in self.caps])
+                         ["250 " + cap for cap in caps])
 
     def _size_limit(self):
         for cap in self.caps:
@@ -447,7 +451,7 @@ class FakeSMTP:
             verb = line.split(" ", 1)[0].upper()
             if verb == "EHLO":
                 if self.ehlo_split and self.replies["ehlo"] is None:
-                    text = self._ehlo_reply().split("\n")
+                    text = self._ehlo_reply(c).split("\n")
                     for i, ln in enumerate(text):
                         sep = " " if i == len(text) - 1 else "-"
                         self._send(c, ("%s%s%s\r\n" % (ln[:3], sep, ln[4:]))
@@ -455,7 +459,7 @@ class FakeSMTP:
                         time.sleep(0.05)
                     ok = True
                 else:
-                    ok = self._reply(c, self._ehlo_reply())
+                    ok = self._reply(c, self._ehlo_reply(c))
                 c.helo = line
                 if not ok:
                     return
