@@ -21,7 +21,7 @@
 #include "postern/queue.h"
 #include "postern/server.h"
 
-/* The exit-code table of DESIGN.md section 2: the only place it lives. */
+/* The exit-code table of postern(8), EXIT STATUS: the only place it lives. */
 static int exit_status(enum err_class class)
 {
 	switch (class) {

@@ -1,7 +1,7 @@
 /*
  * msg_addr.c: the addresses of a message: recipients under -t, local names
  * qualified and aliased in the headers, the envelope sender and the
- * [sender] policy (DESIGN.md sections 1 and 3).
+ * [sender] policy (postern(8), THE MESSAGE and SENDER).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * (bounded), the body into an unlinked temporary file already in wire form
  * (CRLF line ends, dot-stuffed), so memory stays bounded whatever the size
  * and the size, 8-bitness and long lines are known before the first byte
- * goes to a server.  It applies every rule of DESIGN.md section 3: line
+ * goes to a server.  It applies every rule of postern(8), THE MESSAGE: line
  * endings, the lone dot, the mbox "From " line, Bcc and friends removed,
  * Date/Message-ID/From added, local names qualified and aliased, the
  * [sender] policy, lines over 998 octets, NUL bytes.

@@ -1,4 +1,4 @@
-"""Real callers' exact argv and input (DESIGN.md section 9): PHP mail(),
+"""Real callers' exact argv and input (doc/design.md, Tests): PHP mail(),
 Debian cron, mutt, git send-email, bsd-mailx, sudo, logwatch.  The DATA is
 compared byte for byte once the generated Date and Message-ID are taken
 out (and checked on their own)."""

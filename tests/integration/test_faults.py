@@ -1,5 +1,5 @@
 """Every fault of the scripted server, and usage/data/config errors: the
-documented exit status (DESIGN.md section 2), one stderr line starting
+documented exit status (postern(8), EXIT STATUS), one stderr line starting
 "postern: ", and nothing delivered that should not be."""
 
 import os

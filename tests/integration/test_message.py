@@ -1,4 +1,4 @@
-"""The message rules of DESIGN.md section 3, end to end against the
+"""The message rules of postern(8), THE MESSAGE, end to end against the
 scripted server: what goes on the wire, byte for byte."""
 
 import os

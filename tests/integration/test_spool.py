@@ -1,4 +1,4 @@
-"""The spool (DESIGN.md section 5, issue 6): fallback and always modes,
+"""The spool (postern(8), THE SPOOL): fallback and always modes,
 -q and --queue-run, concurrent runners, per-recipient outcomes, bounces,
 failed/, mailq, --remove, an unwritable or full spool, corrupt files, and
 the SIGKILL crash-safety run."""
