@@ -42,6 +42,12 @@ def main():
              (1, b"make: missing Debian packages: libinih-dev libssl-dev; "
               b"install them as root (or with sudo): apt-get install "
               b"libinih-dev libssl-dev\n"))
+    r = havedeps(fake_cc(d, ["gssapi/gssapi.h", "json-c/json.h"]))
+    check_eq("GSS-API and json-c headers missing: their -dev packages",
+             (r.returncode, r.stderr),
+             (1, b"make: missing Debian packages: libkrb5-dev libjson-c-dev; "
+              b"install them as root (or with sudo): apt-get install "
+              b"libkrb5-dev libjson-c-dev\n"))
     r = havedeps(fake_cc(d, ["errno.h"]))
     check("no C library headers: libc6-dev named",
           r.returncode == 1 and b"packages: libc6-dev;" in r.stderr and
@@ -49,8 +55,9 @@ def main():
     r = havedeps(os.path.join(d, "no-such-cc"))
     check("no compiler: gcc and every library named, one line",
           r.returncode == 1 and len(r.stderr.splitlines()) == 1 and
-          b"apt-get install gcc libc6-dev libinih-dev libntlm0-dev "
-          b"libssl-dev" in r.stderr, r)
+          b"apt-get install gcc libc6-dev libinih-dev libkrb5-dev "
+          b"libntlm0-dev libssl-dev libcurl4-openssl-dev libjson-c-dev"
+          in r.stderr, r)
     r = havedeps("cc")
     check("this machine's cc: the build dependencies are there",
           r.returncode == 0 and r.stderr == b"", r)
