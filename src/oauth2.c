@@ -172,11 +172,8 @@ on_data(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-static void trace(const struct oauth2_client *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-trace(const struct oauth2_client *c, const char *fmt, ...)
+void
+oauth2_trace(const struct oauth2_client *c, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -198,7 +195,7 @@ curl_failed(const struct oauth2_client *c, CURLcode rc, const char *ebuf,
 	char clean[512];
 
 	err_sanitize(clean, sizeof(clean), why, strlen(why));
-	trace(c, "oauth2: %s: %s", c->token_url, clean);
+	oauth2_trace(c, "oauth2: %s: %s", c->token_url, clean);
 	if (a->overflow)
 		return err_set(e, ERR_TEMP,
 		    "token endpoint %s: the answer is longer than %d bytes",
@@ -350,7 +347,7 @@ answer_error(const struct oauth2_client *c, long status, struct json_object *o,
 	int temp = status >= 500 || status == 429;
 
 	if (code == NULL) {
-		trace(c, "oauth2: HTTP %ld, no OAuth answer", status);
+		oauth2_trace(c, "oauth2: HTTP %ld, no OAuth answer", status);
 		if (status == 200)
 			return err_set(e, ERR_NOPERM,
 			    "token endpoint %s: no access token in the answer",
@@ -362,7 +359,7 @@ answer_error(const struct oauth2_client *c, long status, struct json_object *o,
 	}
 	err_sanitize(ce, sizeof(ce), code, strlen(code));
 	err_sanitize(de, sizeof(de), d != NULL ? d : "", d ? strlen(d) : 0);
-	trace(c, "oauth2: HTTP %ld, error %s", status, ce);
+	oauth2_trace(c, "oauth2: HTTP %ld, error %s", status, ce);
 	/* RFC 6749 4.1.2.1: the two errors that mean "try later". */
 	if (strcmp(code, "temporarily_unavailable") == 0 ||
 	    strcmp(code, "server_error") == 0)
@@ -393,7 +390,7 @@ oauth2_fetch(const struct oauth2_client *c, const char *refresh, char **token,
 	a.overflow = 0;
 	rc = build_request(c, refresh, &form, &auth, e);
 	if (rc == 0) {
-		trace(c, "oauth2: POST %s (%s, %s)", c->token_url,
+		oauth2_trace(c, "oauth2: POST %s (%s, %s)", c->token_url,
 		    oauth2_grant_name(c), oauth2_auth_name(c->auth));
 		rc = post(c, &form, &auth, &a, &status, e);
 	}
@@ -405,7 +402,7 @@ oauth2_fetch(const struct oauth2_client *c, const char *refresh, char **token,
 		    (*token = token_copy(member(o, "access_token"))) != NULL) {
 			*expires_in = expires(o);
 			*new_refresh = token_copy(member(o, "refresh_token"));
-			trace(c,
+			oauth2_trace(c,
 			    "oauth2: HTTP 200, an access token for %ld s%s",
 			    *expires_in,
 			    *new_refresh != NULL ? " and a refresh token" : "");

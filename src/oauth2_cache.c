@@ -39,23 +39,6 @@
 #define CACHE_FILE_MAX (OAUTH2_TOKEN_MAX + 128)
 #define CACHE_PATH_MAX 4096
 
-static void note(const struct oauth2_client *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-note(const struct oauth2_client *c, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	if (c->trace == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	c->trace(c->trace_arg, line);
-}
-
 /* dir/<sha256 of what the token is for, in hex>, the dir made if need be. */
 static int
 cache_path(const struct oauth2_client *c, char *out, size_t outsz)
@@ -198,10 +181,10 @@ cache_write(const struct oauth2_client *c, const char *path, const char *tok,
 	if (buf_printf(&b, CACHE_MAGIC "\nexpires %lld\ntoken %s\n",
 		(long long)time(NULL) + reuse, tok) == -1 ||
 	    replace_file(path, buf_str(&b), 0660, NULL, 0) == -1)
-		note(c, "oauth2: cannot write the token cache %s: %s", path,
-		    strerror(errno));
+		oauth2_trace(c, "oauth2: cannot write the token cache %s: %s",
+		    path, strerror(errno));
 	else
-		note(c, "oauth2: token cached for %ld s", reuse);
+		oauth2_trace(c, "oauth2: token cached for %ld s", reuse);
 	buf_wipe(&b);
 }
 
@@ -286,7 +269,7 @@ refresh_write(const struct oauth2_client *c, const char *rt,
 		  c->refresh_token_file);
 	buf_wipe(&b);
 	if (rc == 0)
-		note(c, "oauth2: rotated refresh token written to %s",
+		oauth2_trace(c, "oauth2: rotated refresh token written to %s",
 		    c->refresh_token_file);
 	return rc;
 }
@@ -331,12 +314,13 @@ oauth2_token(const struct oauth2_client *c, int fresh, const char *reject,
 
 	*token = NULL;
 	if (cache_path(c, path, sizeof(path)) == -1) {
-		note(c, "oauth2: no token cache (%s)",
+		oauth2_trace(c, "oauth2: no token cache (%s)",
 		    c->cache_dir ? "cannot use [queue] dir" : "no [queue] dir");
 		return fetch(c, NULL, token, e);
 	}
 	if (!fresh && (*token = cache_read(path, NULL, &left)) != NULL) {
-		note(c, "oauth2: token from the cache, %ld s left", left);
+		oauth2_trace(c, "oauth2: token from the cache, %ld s left",
+		    left);
 		return 0;
 	}
 	if ((fd = cache_lock(c, path, e)) == -1)
@@ -344,7 +328,8 @@ oauth2_token(const struct oauth2_client *c, int fresh, const char *reject,
 	/* Another run may have fetched one while we waited for the lock. */
 	if (fd >= 0 && (!fresh || reject != NULL) &&
 	    (*token = cache_read(path, reject, &left)) != NULL) {
-		note(c, "oauth2: token from the cache, %ld s left", left);
+		oauth2_trace(c, "oauth2: token from the cache, %ld s left",
+		    left);
 		close(fd);
 		return 0;
 	}

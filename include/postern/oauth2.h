@@ -91,5 +91,8 @@ const char *oauth2_grant_name(const struct oauth2_client *c);
 const char *oauth2_auth_name(enum oauth2_client_auth);
 /* Wipe and free; NULL is fine. */
 void oauth2_free(char *);
+/* One -v line through c->trace (nothing when it is NULL); never a secret. */
+void oauth2_trace(const struct oauth2_client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif
