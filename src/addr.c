@@ -510,6 +510,7 @@ parse(const char *s, size_t n, struct addr_list *out, int allow_null,
 {
 	struct ap p;
 	size_t n0 = out->n;
+	const struct addr *v0 = out->v;
 
 	p.s = s;
 	p.n = n;
@@ -523,6 +524,14 @@ parse(const char *s, size_t n, struct addr_list *out, int allow_null,
 		out->n--;
 		free(out->v[out->n].name);
 		free(out->v[out->n].spec);
+	}
+	/* An empty list given gets no array back: callers that drop a
+	 * list after a failure (cfg_one_address, rcpts_from_argv) would
+	 * leak it.  A given array that grew stays with its owner. */
+	if (v0 == NULL) {
+		free(out->v);
+		out->v = NULL;
+		out->cap = 0;
 	}
 	return -1;
 }

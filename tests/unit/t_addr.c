@@ -189,6 +189,19 @@ t_lists(void)
 	    "length bounds the input");
 }
 
+/* A failure leaves an empty list as given: nothing allocated, so a
+ * caller that drops it leaks nothing (issue 10 item 8). */
+static void
+t_failure_empty(void)
+{
+	struct addr_list l = { NULL, 0, 0 };
+
+	T_OK(addr_parse_list("a@x, b@y c@z", 12, &l, &E) == -1 &&
+		l.v == NULL && l.n == 0 && l.cap == 0,
+	    "failure after a good address: list as given");
+	addr_list_free(&l);
+}
+
 static void
 t_errors(void)
 {
@@ -341,6 +354,7 @@ main(void)
 	t_local();
 	t_offsets();
 	t_lists();
+	t_failure_empty();
 	t_errors();
 	t_toomany();
 	t_sender();

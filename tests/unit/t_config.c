@@ -414,6 +414,16 @@ test_sender_aliases(void)
 	want_err("[aliases]\nroot = a@example.com, b@example.com\n",
 	    ":2: [aliases] root: must be one address such as ops@example.com",
 	    "alias with two addresses");
+	/* A good address, then a broken one: under LeakSanitizer (make
+	 * check-asan) the parser's array must not leak (issue 10 item 8). */
+	want_err("[aliases]\nroot = a@example.com, <b@example.com\n",
+	    ":2: [aliases] root: bad address \"<b@example.com\": '<' without "
+	    "'>'",
+	    "alias, second address broken");
+	want_err("[sender]\naddress = a@example.com, <b@example.com\n",
+	    ":2: [sender] address: bad address \"<b@example.com\": '<' "
+	    "without '>'",
+	    "sender address, second one broken");
 }
 
 static void
