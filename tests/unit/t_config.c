@@ -420,6 +420,10 @@ test_sender_aliases(void)
 	    ":2: [aliases] root: bad address \"<b@example.com\": '<' without "
 	    "'>'",
 	    "alias, second address broken");
+	/* inih splits at LF only: a CR in a value is quoted as a space. */
+	want_err("[remote]\nhost = a\rb\n",
+	    ":2: [remote] host: \"a b\" is not a host name",
+	    "CR in a value: the error shows no CR");
 	want_err("[sender]\naddress = a@example.com, <b@example.com\n",
 	    ":2: [sender] address: bad address \"<b@example.com\": '<' "
 	    "without '>'",
