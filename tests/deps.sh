@@ -15,6 +15,7 @@ if [ "${1:-test}" != build ]; then
 	PKGS="$PKGS coreutils postfix sasl2-bin libsasl2-modules msmtp openssl
 php-cli mutt git git-email"
 	PKGS="$PKGS swaks curl nodejs systemd iproute2"  # test_bd*: -bd clients, socket activation, netns
+	PKGS="$PKGS clang libclang-rt-14-dev"  # make check-asan, make fuzz
 fi
 
 missing=""
