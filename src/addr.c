@@ -101,6 +101,9 @@ skip_quoted(struct ap *p, char close, const char *what)
 				break;
 			if (p->s[p->pos] == '\r' || p->s[p->pos] == '\n')
 				return bad(p, p->pos, "line break in address");
+			/* Escaped or not, a NUL would cut the spec short. */
+			if (p->s[p->pos] == '\0')
+				return bad(p, p->pos, "NUL byte in address");
 		} else if (c == '\r' || c == '\n') {
 			if ((f = fold_len(p, p->pos)) <= 0)
 				break;

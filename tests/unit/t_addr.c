@@ -241,6 +241,12 @@ t_errors(void)
 	T_OK(parse("a\0b@x") == 0 && L.n == 1, "NUL ends a C string");
 	T_OK(addr_parse_list("a\0b@x", 5, &L, &E) == -1 && E.class == ERR_DATA,
 	    "NUL byte inside the length");
+	T_OK(addr_parse_list("\"a\\\0b\"@x", 8, &L, &E) == -1 &&
+		E.class == ERR_DATA,
+	    "escaped NUL byte in a quoted local part");
+	T_OK(addr_parse_list("a(\\\0)@x", 7, &L, &E) == -1 &&
+		E.class == ERR_DATA,
+	    "escaped NUL byte in a comment");
 
 	big = malloc(ADDR_SPEC_MAX + 10);
 	if (big == NULL)
