@@ -241,7 +241,8 @@ install-spool:
 	    > $(DESTDIR)$(DOCDIR)/postern.cron
 
 format:
-	clang-format -i src/*.c include/postern/*.h tests/unit/*.c
+	clang-format -i src/*.c include/postern/*.h tests/unit/*.c \
+	    tests/fuzz/*.c tests/fuzz/*.h
 
 clean:
 	rm -f postern libpostern.a $(OBJ) $(UNIT) $(FUZZREPLAY)
