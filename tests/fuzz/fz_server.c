@@ -191,7 +191,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in = fuzz_fd(data, size);
 	fd = fuzz_fd("", 0);
 	err_clear(&e);
-	if (server_run(&cli, &cfg, in, fd, &e) == -1)
+	if (server_run(&cli, &cfg, in, fd, NULL, &e) == -1)
 		fuzz_fail("session failed: %s", e.text);
 	buf_init(&out, 64 * 1024 * 1024);
 	if (fuzz_slurp(fd, &out) == -1)
