@@ -48,6 +48,13 @@ UNIT = tests/unit/t_addr tests/unit/t_buf tests/unit/t_cli \
 UNIT_NET = tests/unit/t_smtp_bdat
 UNIT += $(UNIT_NET)
 UNIT += tests/unit/t_jwt
+# One fuzz target per parser fed by a peer or a caller (tests/fuzz/).
+FUZZ = reply ntlm msg addr config spool server cli
+# Each linked with tests/fuzz/replay.c for make check (replays the corpus).
+FUZZREPLAY = tests/fuzz/fz_reply tests/fuzz/fz_ntlm tests/fuzz/fz_msg \
+	tests/fuzz/fz_addr tests/fuzz/fz_config tests/fuzz/fz_spool \
+	tests/fuzz/fz_server tests/fuzz/fz_cli
+FUZZLIB = tests/fuzz/fuzz.c tests/fuzz/fuzz.h
 
 all: havedeps postern
 
@@ -102,6 +109,19 @@ tests/unit/t_peer: tests/unit/t_peer.c
 tests/unit/t_jwt: tests/unit/t_jwt.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit/t_jwt.c libpostern.a $(LIBS) $(TESTLIBS)
 
+$(FUZZREPLAY): libpostern.a $(FUZZLIB) tests/fuzz/replay.c
+$(FUZZREPLAY):
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $@.c tests/fuzz/fuzz.c \
+	    tests/fuzz/replay.c libpostern.a $(LIBS) $(TESTLIBS)
+tests/fuzz/fz_reply: tests/fuzz/fz_reply.c
+tests/fuzz/fz_ntlm: tests/fuzz/fz_ntlm.c
+tests/fuzz/fz_msg: tests/fuzz/fz_msg.c
+tests/fuzz/fz_addr: tests/fuzz/fz_addr.c
+tests/fuzz/fz_config: tests/fuzz/fz_config.c
+tests/fuzz/fz_spool: tests/fuzz/fz_spool.c
+tests/fuzz/fz_server: tests/fuzz/fz_server.c
+tests/fuzz/fz_cli: tests/fuzz/fz_cli.c
+
 # Install what building and testing need (Debian packages, as root).
 deps:
 	sh tests/deps.sh
@@ -110,26 +130,31 @@ deps:
 builddeps:
 	sh tests/deps.sh build
 
-check: deps postern $(UNIT)
+check: deps postern $(UNIT) $(FUZZREPLAY)
 	sh tests/run . 
 
-# The whole suite built with ASan and UBSan, in its own directory.
+# The whole suite built with ASan and UBSan (clang's: SANCC in config.mk),
+# in its own directory, the fuzz corpora replayed too.
 ASAN = build/asan
 # Each source is compiled once (two at a time), then linked into the
 # program and every unit test.
 check-asan: deps
-	mkdir -p $(ASAN)/src $(ASAN)/tests/unit
+	mkdir -p $(ASAN)/src $(ASAN)/tests/unit $(ASAN)/tests/fuzz
 	for s in src/main.c $(LIBSRC); do echo $$s; done | \
-	    xargs -P 2 -I{} sh -c '$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) \
+	    xargs -P 2 -I{} sh -c '$(SANCC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) \
 	    -c -o $(ASAN)/$$(dirname {})/$$(basename {} .c).o {}' || exit 1
 	rm -f $(ASAN)/libpostern.a
 	ar rcs $(ASAN)/libpostern.a $$(for s in $(LIBSRC); do \
 	    echo $(ASAN)/src/$$(basename $$s .c).o; done)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $(ASAN)/postern $(ASAN)/src/main.o \
+	$(SANCC) $(CFLAGS) $(SANFLAGS) -o $(ASAN)/postern $(ASAN)/src/main.o \
 	    $(ASAN)/libpostern.a $(LIBS)
 	for t in $(UNIT); do \
-	    $(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $(ASAN)/$$t \
+	    $(SANCC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $(ASAN)/$$t \
 	    $$t.c $(ASAN)/libpostern.a $(LIBS) $(TESTLIBS) || exit 1; done
+	for t in $(FUZZREPLAY); do \
+	    $(SANCC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $(ASAN)/$$t \
+	    $$t.c tests/fuzz/fuzz.c tests/fuzz/replay.c \
+	    $(ASAN)/libpostern.a $(LIBS) $(TESTLIBS) || exit 1; done
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    sh tests/run $(ASAN)
@@ -138,6 +163,31 @@ check-asan: deps
 # slow, so not in .ci/run): tests/fresh.sh.
 check-fresh:
 	sh tests/fresh.sh
+
+# The fuzz targets with libFuzzer, ASan and UBSan (clang), in build/fuzz.
+FUZZDIR = build/fuzz
+FUZZCC = clang
+FUZZFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+fuzz: deps
+	mkdir -p $(FUZZDIR)/src
+	for s in $(LIBSRC) tests/fuzz/fuzz.c; do echo $$s; done | \
+	    xargs -P 2 -I{} sh -c '$(FUZZCC) $(CPPFLAGS) $(CFLAGS) \
+	    $(FUZZFLAGS) -fsanitize=fuzzer-no-link \
+	    -c -o $(FUZZDIR)/src/$$(basename {} .c).o {}' || exit 1
+	rm -f $(FUZZDIR)/libpostern.a
+	ar rcs $(FUZZDIR)/libpostern.a $$(for s in $(LIBSRC); do \
+	    echo $(FUZZDIR)/src/$$(basename $$s .c).o; done)
+	for t in $(FUZZ); do \
+	    $(FUZZCC) $(CPPFLAGS) $(CFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer \
+	    -o $(FUZZDIR)/fz_$$t tests/fuzz/fz_$$t.c $(FUZZDIR)/src/fuzz.o \
+	    $(FUZZDIR)/libpostern.a $(LIBS) $(TESTLIBS) || exit 1; done
+
+# Each target FUZZ_SECONDS long, two at a time, from its seed corpus;
+# what it learns stays in build/fuzz/corpus, findings in build/fuzz/findings.
+FUZZ_SECONDS = 60
+fuzz-run: fuzz
+	sh tests/fuzz/run.sh $(FUZZDIR) $(FUZZ_SECONDS) $(FUZZ)
 
 demo: builddeps postern
 	sh tests/demo.sh
@@ -279,10 +329,11 @@ check-deb:
 	sh tests/deb/check.sh
 
 format:
-	clang-format -i src/*.c include/postern/*.h tests/unit/*.c
+	clang-format -i src/*.c include/postern/*.h tests/unit/*.c \
+	    tests/fuzz/*.c tests/fuzz/*.h
 
 clean:
-	rm -f postern libpostern.a $(OBJ) $(UNIT)
+	rm -f postern libpostern.a $(OBJ) $(UNIT) $(FUZZREPLAY)
 	rm -rf build dist
 
-.PHONY: all havedeps deps builddeps check check-asan check-unit check-fresh deb check-deb demo bench install install-spool install-report format clean
+.PHONY: all havedeps deps builddeps check check-asan check-unit check-fresh deb check-deb fuzz fuzz-run demo bench install install-spool install-report format clean

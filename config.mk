@@ -20,6 +20,8 @@ LDFLAGS =
 LIBS = -linih -lntlm
 TESTLIBS = -lssl -lcrypto
 
-# The sanitizer build (make check-asan).
+# The sanitizer build (make check-asan): clang, whose UBSan checks more
+# than gcc's (pointer overflow: NULL + 0).
+SANCC = clang
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all

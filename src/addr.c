@@ -123,6 +123,9 @@ skip_quoted(struct ap *p, char close, const char *what)
 				break;
 			if (p->s[p->pos] == '\r' || p->s[p->pos] == '\n')
 				return bad(p, p->pos, "line break in address");
+			/* Escaped or not, a NUL would cut the spec short. */
+			if (p->s[p->pos] == '\0')
+				return bad(p, p->pos, "NUL byte in address");
 			if (addr_ctl_byte(p->s[p->pos], 1))
 				return bad(p, p->pos, CTL_WHY);
 		} else if (c == '\r' || c == '\n') {
@@ -539,6 +542,7 @@ parse(const char *s, size_t n, struct addr_list *out, int allow_null,
 {
 	struct ap p;
 	size_t n0 = out->n;
+	const struct addr *v0 = out->v;
 
 	p.s = s;
 	p.n = n;
@@ -552,6 +556,14 @@ parse(const char *s, size_t n, struct addr_list *out, int allow_null,
 		out->n--;
 		free(out->v[out->n].name);
 		free(out->v[out->n].spec);
+	}
+	/* An empty list given gets no array back: callers that drop a
+	 * list after a failure (cfg_one_address, rcpts_from_argv) would
+	 * leak it.  A given array that grew stays with its owner. */
+	if (v0 == NULL) {
+		free(out->v);
+		out->v = NULL;
+		out->cap = 0;
 	}
 	return -1;
 }

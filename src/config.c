@@ -61,7 +61,7 @@ static int cfg_fail(struct cfg_ctx *c, const char *fmt, ...)
 static int
 cfg_fail(struct cfg_ctx *c, const char *fmt, ...)
 {
-	char msg[ERR_TEXT_MAX];
+	char msg[ERR_TEXT_MAX], clean[ERR_TEXT_MAX];
 	va_list ap;
 
 	if (c->errline != 0)
@@ -70,7 +70,10 @@ cfg_fail(struct cfg_ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	err_set(c->err, ERR_CONFIG, "%s:%d: %s", c->cfg->path, c->line, msg);
+	/* A value quoted in msg may hold a CR or other control bytes (inih
+	 * splits at LF only): the error stays one printable line. */
+	err_sanitize(clean, sizeof(clean), msg, strlen(msg));
+	err_set(c->err, ERR_CONFIG, "%s:%d: %s", c->cfg->path, c->line, clean);
 	return 0;
 }
 

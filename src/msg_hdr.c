@@ -41,10 +41,14 @@ hdrs_push(struct msg_hdrs *hs, char *text, size_t len, size_t namelen)
 int
 msg_hdrs_parse(struct msg_hdrs *hs, const char *raw, size_t len, struct err *e)
 {
-	const char *p = raw, *end = raw + len, *q, *colon;
+	const char *p = raw, *end, *q, *colon;
 	char *text;
 	size_t n;
 
+	/* No header field: raw may be NULL, and NULL + 0 is undefined. */
+	if (len == 0)
+		return 0;
+	end = raw + len;
 	while (p < end) {
 		q = p;
 		do { /* to the end of the field: a line not continued */

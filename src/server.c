@@ -94,7 +94,7 @@ srv_reply(struct srv *s, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
-	int n;
+	int n, i;
 
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
@@ -103,6 +103,11 @@ srv_reply(struct srv *s, const char *fmt, ...)
 		return;
 	if ((size_t)n >= sizeof(line) - 2)
 		n = (int)sizeof(line) - 3;
+	/* Client text echoed in a reply (an unknown option) may hold a CR
+	 * or other control bytes: never a bare CR or LF on the wire. */
+	for (i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
 	memcpy(line + n, "\r\n", 2);
 	/* Pipelined commands can queue more replies than the buffer holds:
 	 * send what is there and go on.  A client that never reads makes

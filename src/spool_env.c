@@ -315,6 +315,17 @@ env_line(struct spool_env *env, const char *k, const char *v, int *seen)
 	return -1;
 }
 
+/* ERR_DATA quoting the start of a line, made printable: the key may
+ * hold any byte but LF and NUL, and the error must stay one line. */
+static int
+bad_line(struct err *e, const char *what, const char *line)
+{
+	char shown[41];
+
+	err_sanitize(shown, sizeof(shown), line, strlen(line));
+	return err_set(e, ERR_DATA, "%s \"%s\"", what, shown);
+}
+
 /* Split "key value" (value may be empty) in place. */
 static char *
 split(char *line)
@@ -342,7 +353,7 @@ spool_env_parse(struct spool_rd *rd, struct spool_env *env, struct err *e)
 			break;
 		v = split(line);
 		if (has_ctl(v) || env_line(env, line, v, &seen) == -1)
-			return err_set(e, ERR_DATA, "bad line \"%.40s\"", line);
+			return bad_line(e, "bad line", line);
 	}
 	if (r != 1)
 		return err_set(e, ERR_DATA, "truncated envelope (%s)",
@@ -429,8 +440,7 @@ spool_state_parse(struct spool_rd *rd, struct spool_env *env, struct err *e)
 	while ((r = spool_rd_line(rd, line, sizeof(line))) == 1) {
 		v = split(line);
 		if (has_ctl(v) || state_line(env, line, v) == -1)
-			return err_set(e, ERR_DATA, "bad state line \"%.40s\"",
-			    line);
+			return bad_line(e, "bad state line", line);
 	}
 	if (r == -1)
 		return err_set(e, ERR_DATA, "bad state file (%s)", rd->bad);

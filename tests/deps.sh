@@ -23,6 +23,7 @@ php-cli mutt git git-email"
 	PKGS="$PKGS swaks curl nodejs systemd iproute2"  # test_bd*: -bd clients, socket activation, netns
 	# git send-email needs Mail::Address (only a Recommends of git-email).
 	PKGS="$PKGS libmailtools-perl"
+	PKGS="$PKGS clang libclang-rt-14-dev"  # make check-asan, make fuzz
 	PKGS="$PKGS krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit libgssapi-krb5-2"  # test_gssapi: a KDC, Cyrus GSSAPI
 fi
 PKGS="$PKGS libcurl4-openssl-dev libjson-c-dev"  # auth = xoauth2: token client

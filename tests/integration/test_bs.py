@@ -404,6 +404,9 @@ def limits_and_storage():
                         for i in range(1001)))
         codes = [s.reply()[0] for _ in range(1001)]
         opt = s.cmd("RCPT TO:<z@y.test> FOO=bar")[0]
+        # The option is echoed: its CR and control bytes must not be.
+        s.send(b"RCPT TO:<z@y.test> F\rO\x01=bar\r\n")
+        echo = s.reply()
         s.cmd("QUIT")
         s.close()
 
@@ -421,6 +424,9 @@ def limits_and_storage():
     check("bs: 1000 recipients, then 452",
           codes[:1000] == [250] * 1000 and codes[1000] == 452, codes[-2:])
     check_eq("bs: unknown RCPT option 555", opt, 555)
+    check("bs: an option with CR and \\x01 echoed as one clean line",
+          echo[0] == 555 and len(echo[1]) == 1 and
+          not any(ord(c) < 0x20 for c in echo[1][0]), echo)
     check("bs: no room for the DATA file: 451 to DATA, nothing sent",
           b"\r\n451 4.3.0" in out and b"\r\n354" not in out and
           not sent, out)

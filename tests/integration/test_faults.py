@@ -240,6 +240,13 @@ def usage_and_input():
         check("NUL byte: one stderr line", stderr_line_ok(res), res.err)
         check("NUL byte: stderr says NUL", b"nul" in res.err.lower(),
               res.err)
+        # A good address, then a broken one: 65, and under LeakSanitizer
+        # (make check-asan) no leak on the way out (issue 10 item 8).
+        res = run(["-i", "b@x.test, <c@x.test"],
+                  crlf("Subject: x\n\nhi\n"), ini=ini)
+        check("broken second address in argv: exit 65", res.rc == 65, res)
+        check("broken second address: one stderr line naming it",
+              stderr_line_ok(res) and b"<c@x.test" in res.err, res.err)
         srv.wait_closed()
         check("usage/data errors: no message data ever sent",
               not any(t.data_raw or t.ended for t in srv.transactions()),

@@ -189,6 +189,19 @@ t_lists(void)
 	    "length bounds the input");
 }
 
+/* A failure leaves an empty list as given: nothing allocated, so a
+ * caller that drops it leaks nothing (issue 10 item 8). */
+static void
+t_failure_empty(void)
+{
+	struct addr_list l = { NULL, 0, 0 };
+
+	T_OK(addr_parse_list("a@x, b@y c@z", 12, &l, &E) == -1 &&
+		l.v == NULL && l.n == 0 && l.cap == 0,
+	    "failure after a good address: list as given");
+	addr_list_free(&l);
+}
+
 static void
 t_errors(void)
 {
@@ -249,6 +262,12 @@ t_errors(void)
 	T_OK(parse("a\0b@x") == 0 && L.n == 1, "NUL ends a C string");
 	T_OK(addr_parse_list("a\0b@x", 5, &L, &E) == -1 && E.class == ERR_DATA,
 	    "NUL byte inside the length");
+	T_OK(addr_parse_list("\"a\\\0b\"@x", 8, &L, &E) == -1 &&
+		E.class == ERR_DATA,
+	    "escaped NUL byte in a quoted local part");
+	T_OK(addr_parse_list("a(\\\0)@x", 7, &L, &E) == -1 &&
+		E.class == ERR_DATA,
+	    "escaped NUL byte in a comment");
 
 	big = malloc(ADDR_SPEC_MAX + 10);
 	if (big == NULL)
@@ -362,6 +381,7 @@ main(void)
 	t_local();
 	t_offsets();
 	t_lists();
+	t_failure_empty();
 	t_errors();
 	t_toomany();
 	t_sender();

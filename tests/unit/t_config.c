@@ -418,6 +418,20 @@ test_sender_aliases(void)
 	want_err("[aliases]\nroot = a@example.com, b@example.com\n",
 	    ":2: [aliases] root: must be one address such as ops@example.com",
 	    "alias with two addresses");
+	/* A good address, then a broken one: under LeakSanitizer (make
+	 * check-asan) the parser's array must not leak (issue 10 item 8). */
+	want_err("[aliases]\nroot = a@example.com, <b@example.com\n",
+	    ":2: [aliases] root: bad address \"<b@example.com\": '<' without "
+	    "'>'",
+	    "alias, second address broken");
+	/* inih splits at LF only: a CR in a value is quoted as a space. */
+	want_err("[remote]\nhost = a\rb\n",
+	    ":2: [remote] host: \"a b\" is not a host name",
+	    "CR in a value: the error shows no CR");
+	want_err("[sender]\naddress = a@example.com, <b@example.com\n",
+	    ":2: [sender] address: bad address \"<b@example.com\": '<' "
+	    "without '>'",
+	    "sender address, second one broken");
 }
 
 static void

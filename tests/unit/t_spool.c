@@ -165,19 +165,23 @@ test_remove_clean(struct spool *sp)
 	(void)fd;
 }
 
-/* A queue file with this text must be refused (ERR_DATA), not crash. */
+/* A queue file with this text must be refused (ERR_DATA, one printable
+ * line), not crash. */
 static void
 bad(struct spool *sp, const char *text, size_t len, const char *name)
 {
 	static const char id[] = "0123456789ABCDEF10";
 	struct spool_env env;
 	struct err e;
+	const char *p;
 	int busy, fd;
 
 	write_file("queue", id, text, len);
 	err_clear(&e);
 	fd = spool_claim(sp, id, 0, &env, &busy, &e);
-	T_OK(fd == -1 && e.class == ERR_DATA, name);
+	for (p = e.text; *p != '\0' && (unsigned char)*p >= 0x20; p++)
+		;
+	T_OK(fd == -1 && e.class == ERR_DATA && *p == '\0', name);
 	if (fd != -1)
 		close(fd);
 	spool_env_free(&env);
@@ -194,6 +198,9 @@ test_hostile(struct spool *sp)
 
 	bad(sp, "", 0, "empty file");
 	bad(sp, "POSTERN-QUEUE 2\n", 16, "wrong version");
+	n = snprintf(buf, sizeof(buf), "%ssender a@x.test\nrc\rpt b@x.test\n\n",
+	    head);
+	bad(sp, buf, n, "CR in a key: the error shows no CR");
 	n = snprintf(buf, sizeof(buf), "%ssender a@x.test\nrcpt b@x.test\n",
 	    head);
 	bad(sp, buf, n, "no empty line: truncated envelope");
