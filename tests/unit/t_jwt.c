@@ -26,6 +26,8 @@
 static char dir[] = "/tmp/t_jwt.XXXXXX";
 static char key[256], cert[256], eckey[256], eccert[256], other[256];
 
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static int
 sh(const char *fmt, ...)
 {
