@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """The spool backlog benchmark (issue 6), run by bench/backlog.sh.
 
 10,000 small messages are committed to a private spool with [queue]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # bench/backlog.sh: the spool backlog benchmark (bench/backlog.py).
 #
 #	sh bench/backlog.sh [POSTERN MEASURE TMPDIR RESULTS_MD]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """The local SMTP service benchmark (issue 16), run by bench/bd.sh.
 
 postern -bd on a loopback port relays to a loopback smtp-sink:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # bench/bd.sh: the local SMTP service benchmark (bench/bd.py): sessions
 # per second and memory per session of postern -bd.
 #

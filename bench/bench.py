@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """postern benchmark driver (stdlib only); bench/run.sh starts it.
 
 Measures, side by side in one run and against one loopback smtp-sink:

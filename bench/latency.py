@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """The latency bench (issue 15), run by bench/latency.sh.
 
 A userspace proxy on loopback delays each direction of every connection

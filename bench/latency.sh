@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # bench/latency.sh: the latency bench (bench/latency.py): one message and
 # a spool backlog through a proxy that delays each direction by 0, 10 and
 # 30 ms, postern against msmtp and smtp-source, with the replies each

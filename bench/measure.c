@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * measure: run one command as a fresh child and print what it cost.
  *

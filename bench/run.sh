@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # bench/run.sh: postern vs msmtp vs Postfix's smtp-source on loopback.
 #
 # Run by `make bench` after ./postern is built; installs nothing.  The

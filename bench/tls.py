@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """STARTTLS benchmark (bench/tls.sh starts it): a 1 KB message over
 STARTTLS to a private Postfix on loopback (tests/integration/lib/postfix.py,
 certificates from tests/certs/mkcerts.sh), postern against msmtp,

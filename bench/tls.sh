@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # bench/tls.sh POSTERN MEASURE TMPDIR RESULTS_MD: a 1 KB message over
 # STARTTLS to a private Postfix on loopback, postern (resumed session and
 # full handshake) against msmtp; appends its section to RESULTS_MD.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * addr.c: RFC 5322 address lists, as callers really write them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * auth.c: the SASL mechanism driver for SMTP AUTH.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * auth_gssapi.c: SASL GSSAPI (RFC 4752) with Kerberos 5 through MIT's
  * GSS-API, loaded only when auth = gssapi (krb.h).  Every message is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * auth_int.h: the interface every SASL mechanism file implements
  * (auth_plain.c, auth_login.c, auth_ntlm.c, auth_xoauth2.c), and what

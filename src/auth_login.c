@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * auth_login.c: SASL LOGIN (draft-murchison-sasl-login).  No initial
  * response; the server prompts twice, each prompt and answer base64:

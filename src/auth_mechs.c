@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * auth_mechs.c: the mechanism table.  One row per value of the ini's
  * "auth =" (row 0 is anonymous, the default, and the row a zeroed

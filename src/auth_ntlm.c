@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * auth_ntlm.c: NTLM (MS-NLMP) over SMTP AUTH, base64 on the wire:
  *

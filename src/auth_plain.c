@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * auth_plain.c: SASL PLAIN (RFC 4616).  One message, base64 on the wire:
  *

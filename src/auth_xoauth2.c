@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * auth_xoauth2.c: XOAUTH2 (Google's and Microsoft's SASL profile for
  * OAuth 2.0 bearer tokens).  One message, base64 on the wire, ^A being

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * bounce.c: the delivery status notification for the failed recipients
  * of a spooled message (RFC 3464, RFC 6522 multipart/report), committed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * buf.c: growable byte buffers with a hard cap.
  */

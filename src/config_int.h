@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * config_int.h: what config.c (the ini reader, --check output) and
  * config_set.c (typed values: parse, defaults, free) share.  Not for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * config_keys.c: the table of every ini key postern knows, one row each:
  * section, name, type, where it lives in struct config, its default as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * config_print.c: --check, the effective settings in ini form, every key
  * of the table with its value or default, secrets masked.  What it

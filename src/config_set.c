@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * config_set.c: the typed values behind the ini keys: parsing one value,
  * defaults, the qualifying domain and freeing.  config.c reads the file,

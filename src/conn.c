@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * conn.c: the buffered transport to one SMTP server.
  *

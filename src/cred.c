@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * cred.c: the credentials for SMTP AUTH.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * deliver.c: one submission, from the caller's input to the server's
  * answer: envelope recipients from argv and the message, the SMTP

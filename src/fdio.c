@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * fdio.c: whole writes to local files; bounded waits on a descriptor.
  */

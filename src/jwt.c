@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * jwt.c: the RS256 client assertion of private_key_jwt (jwt.h has the
  * layout).  The key file is a secret: the mode rules of a password file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * krb.c: dlopen() of MIT's GSS-API library when auth = gssapi first
  * needs it (krb.h says why it is not linked).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * krb.h: GSS-API (MIT Kerberos, libgssapi_krb5.so.2), loaded when a run
  * first needs it: only auth = gssapi does.

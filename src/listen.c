@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * listen.c: postern as the local SMTP service (-bd), and -bs on a socket.
  *

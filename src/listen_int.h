@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * listen_int.h: what the parts of -bd share.  listen.c runs the service
  * and a session; listen_sock.c resolves, checks and binds the addresses;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * listen_loop.c: the accept loop of -bd.  One child process per session,
  * at most [listen] max_sessions; signals arrive as bytes on a pipe that

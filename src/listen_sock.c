@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * listen_sock.c: the [listen] addresses of -bd: resolved, checked (never
  * an open relay, never a loop into itself) and bound.

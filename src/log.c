@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * log.c: syslog (facility mail) and an optional log file with the same
  * lines.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * main.c: mode dispatch, privileges, and the one table that turns an
  * error class into an exit status.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * md4.c: MD4 message digest, written from RFC 1320.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * msg.c: one message, from the caller's input to the wire.
  *

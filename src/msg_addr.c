@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * msg_addr.c: the addresses of a message: recipients under -t, local names
  * qualified and aliased in the headers, the envelope sender and the

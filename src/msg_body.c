@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * msg_body.c: the second pass over the body file, taken only when a body
  * line is longer than MSG_LINE_MAX octets.  It reads the wire-form body

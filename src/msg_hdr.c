@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * msg_hdr.c: header fields: split, find, replace, add, remove, and the
  * wire form; the From mailbox, Date and Message-ID that postern writes.

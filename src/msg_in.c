@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * msg_in.c: the first pass over the caller's input.
  *

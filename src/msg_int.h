@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * msg_int.h: what msg.c, msg_in.c, msg_hdr.c and msg_body.c share.  Not a
  * public interface: other modules use include/postern/msg.h only.

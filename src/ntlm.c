@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * ntlm.c: NTLMSSP NEGOTIATE, CHALLENGE and AUTHENTICATE (MS-NLMP 2.2.1).
  *

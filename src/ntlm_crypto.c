@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * ntlm_crypto.c: the NTLM response computations (MS-NLMP 3.3) and the
  * UTF-8 to UTF-16LE conversion they need.

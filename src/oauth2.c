@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * oauth2.c: one request to an OAuth 2.0 token endpoint (oauth2.h has the
  * wire formats) and what its answer means.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * oauth2_cache.c: an access token for auth = xoauth2, from the cache
  * under the spool or fresh from the token endpoint (oauth2.c), and the

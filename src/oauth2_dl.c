@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * oauth2_dl.c: dlopen() of libcurl and json-c when a run first needs an
  * OAuth 2.0 token (oauth2_dl.h says why).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * oauth2_dl.h: libcurl and json-c, loaded when a run first needs an
  * OAuth 2.0 token (oauth2_dl.c), the way ossl.c loads OpenSSL: a plain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * ossl.c: dlopen() of OpenSSL when a delivery first needs it.  The
  * loader is the one file besides tls.c that sees libssl's declarations:

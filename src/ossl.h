@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * ossl.h: loading OpenSSL when a delivery first needs it.  The function
  * pointers are in ossl_crypto.h (libcrypto) and ossl_ssl.h (libssl, for

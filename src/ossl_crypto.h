@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * ossl_crypto.h: the libcrypto functions postern calls, loaded when a delivery
  * first needs it (ossl.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * ossl_ssl.h: the libssl functions postern calls (tls.c only), loaded when a
  * delivery first needs it (ossl.c).

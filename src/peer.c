@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * peer.c: client addresses, the [listen] allow list and the open-relay
  * rule.  Pure functions of addresses, except peer_of_fd(), which asks the

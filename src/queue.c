@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * queue.c: the queue runner (postern -q, --queue-run, and the detached
  * child of mode = always).

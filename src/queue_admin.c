@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * queue_admin.c: into the spool (queue_submit) and what an admin does
  * with it: mailq (queue_list) and postern --remove (queue_remove).

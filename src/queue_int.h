@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * queue_int.h: what queue.c (one message at a time over one session) and
  * queue_pool.c (several sessions at once) share; not for other modules.

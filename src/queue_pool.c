@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * queue_pool.c: a queue run over several SMTP sessions at once.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * server.c: "sendmail -bs", SMTP on standard input and output.
  *

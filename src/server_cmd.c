@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * server_cmd.c: the commands of "sendmail -bs" other than DATA: their
  * syntax (paths, ESMTP parameters, xtext) and their replies.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * server_int.h: what the two halves of -bs share.  server.c owns the
  * session's input, output, DATA and delivery; server_cmd.c parses and

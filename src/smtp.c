@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * smtp.c: the SMTP client session (RFC 5321): connect with failover, the
  * greeting, EHLO or HELO, QUIT, and the transcript; smtp_tx.c runs the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * smtp_auth.c: SMTP AUTH (RFC 4954) on an open session, after TLS: pick
  * the mechanism the configuration asks for among those the server

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * smtp_int.h: what smtp.c (the session) and smtp_tx.c (the transaction)
  * share; not for other modules.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * smtp_reply.c: the strict SMTP reply parser and the EHLO capability list.
  *

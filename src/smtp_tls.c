@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * smtp_tls.c: the TLS step of an SMTP session: implicit TLS (SMTPS)
  * right after connect, or STARTTLS (RFC 3207) after the first EHLO; the

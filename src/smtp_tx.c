@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * smtp_tx.c: one SMTP transaction: MAIL, RCPT..., DATA, the data, the dot.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * spool.c: the spool's files and directories: commit, claim, state,
  * removal, and the cleaning of what crashed processes left behind.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * spool_env.c: the text of queue and state files, written and parsed.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * spool_int.h: what spool.c (files and directories) and spool_env.c (their
  * text) share.  Not for other modules.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * tls.c: the TLS client (OpenSSL 3); the only file that includes SSL.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * tls_int.h: what tls.c (the SSL connection) and tls_x509.c (certificate
  * text: names, dates, pins, verification failures in words, the chain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * tls_x509.c: certificate text for the TLS client: SPKI pins, names,
  * dates, verification failures in words an admin can act on, and the

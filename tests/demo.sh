@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # make demo: start a throwaway SMTP listener on loopback, send a sample
 # message through postern with a demo ini, and show what arrived.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # tests/deps.sh: make sure the Debian packages needed to build and test
 # postern are installed.  Fast when they are (dpkg-query only).  Missing
 # ones are installed when running as root (apt-get update once, then a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # tests/fresh.sh (make check-fresh): prove that `make demo` and `make
 # check` work on a fresh minimal Debian 12 machine, as the README
 # promises.  As root: build a throwaway root with tests/mkroot.sh (minbase

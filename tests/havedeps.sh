@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # tests/havedeps.sh CC: before `make` builds anything, check that the C
 # compiler and the headers the build includes are there.  When something
 # is missing, print one line naming the Debian packages and the command

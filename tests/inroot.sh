@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # tests/inroot.sh DIR CMD...: run CMD (a program and its arguments; use
 # sh -c '...' for a shell line) as root inside the root DIR made by
 # tests/mkroot.sh, with /proc, /sys, /dev, /dev/pts and /dev/shm mounted

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # tests/mkroot.sh DIR: create DIR, a throwaway minimal Debian 12 root
 # (mmdebstrap --variant=minbase bookworm) holding only what a person needs
 # to clone a repository and type make: git, make, ca-certificates.  Run as

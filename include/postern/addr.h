@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * addr.h: RFC 5322 address lists, as found in argv, -f and headers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * auth.h: SASL mechanisms for SMTP AUTH (RFC 4954) as a table of
  * operations, and the driver that runs them, knowing nothing about

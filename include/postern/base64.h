@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * base64.h: bounded, strict base64 (RFC 4648 section 4) for SASL.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * bounce.h: the delivery status notification (RFC 3464, a
  * multipart/report) sent to the envelope sender of a spooled message

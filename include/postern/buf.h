@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * buf.h: growable byte buffers with a hard cap.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * config.h: the ini file, read with libinih into typed settings.
  *

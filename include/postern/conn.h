@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * conn.h: the buffered transport to one SMTP server.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * cred.h: the credentials for SMTP AUTH: checking the [remote] auth keys
  * and fetching the secret from the ini, a file or a command.

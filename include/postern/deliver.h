@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * deliver.h: one submission from the command line, start to end: read the
  * message, build the envelope, hand it to the configured server, log.

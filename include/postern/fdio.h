@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * fdio.h: small file-descriptor helpers: whole writes to local files (the
  * body file, the spool), and the bounded wait that conn.c and tls.c use

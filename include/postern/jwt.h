@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * jwt.h: the client assertion of OAuth 2.0 private_key_jwt (RFC 7523
  * 2.2, OpenID Connect Core 9): a JWT signed with RS256 by the client's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * listen.h: postern as the host's local SMTP service.  "postern -bd"
  * binds [listen] address, gives up root, and serves each client in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * log.h: one syslog line (facility mail) per message and attempt, and an
  * optional log file with the same lines.  Text from servers must go

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * md4.h: an embedded MD4 (RFC 1320).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * msg.h: the message as it is read from a caller and sent on the wire.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * ntlm.h: NTLMSSP messages (MS-NLMP) for SMTP AUTH NTLM.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * oauth2.h: the OAuth 2.0 token client behind auth = xoauth2 (RFC 6749):
  * postern asks the token endpoint for an access token itself, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * peer.h: who is on the other end of an SMTP session, and whether it may
  * submit: socket addresses as text, the [listen] allow list (CIDR), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * queue.h: what postern does with its spool: submit a message to it, run
  * it (postern -q, --queue-run, the detached child of mode = always), list

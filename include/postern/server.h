@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * server.h: "sendmail -bs", an SMTP server (RFC 5321) on a pair of file
  * descriptors, for frameworks (Symfony, Laravel) that speak SMTP to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * smtp.h: the SMTP client (RFC 5321) and its reply parser.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * spool.h: the durable spool, as states on disk (after qmail's queue).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * tls.h: TLS client over a connected socket (OpenSSL, in tls.c only).
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # mkcerts.sh DIR: generate the TLS test certificates into DIR (run time
 # only: no private key is ever committed).  EC P-256 keys, so this takes
 # a fraction of a second.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # tests/deb/check.sh (make check-deb): the Debian package on a fresh
 # machine.  Makes a throwaway minimal Debian 12 root (tests/mkroot.sh),
 # clones this repository's HEAD into it (a clean clone: uncommitted

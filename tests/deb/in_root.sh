@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # tests/deb/in_root.sh: run by tests/deb/check.sh inside a throwaway
 # Debian 12 root, with a clean clone of postern in /build/postern.  Each
 # check prints "ok - ..." or "not ok - ..."; /build/verdict gets "N

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * fuzz.c: helpers shared by the fuzz targets (fuzz.h says what each does).
  */

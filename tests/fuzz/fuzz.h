@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * fuzz.h: what the fuzz targets share (tests/fuzz/fz_*.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * fz_addr.c: address lists (src/addr.c), as callers write them in argv,
  * -f and headers.  The input is the list's text.

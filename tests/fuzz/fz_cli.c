@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * fz_cli.c: the sendmail command line (src/cli.c), as any local user may
  * write it to the set-group-ID binary.  The input is argv: its elements

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * fz_config.c: the ini (src/config.c, config_set.c, config_print.c), as
  * an administrator, or with -C any local user, writes it.  The input is

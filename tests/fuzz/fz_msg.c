@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * fz_msg.c: the message reader (src/msg.c, msg_in.c, msg_hdr.c,
  * msg_addr.c, msg_body.c), as a caller pipes a message in.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * fz_ntlm.c: the NTLM CHALLENGE parser and the AUTHENTICATE builder
  * (src/ntlm.c), as a server and the ini feed them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * fz_reply.c: SMTP replies and EHLO capabilities (src/smtp_reply.c), as
  * a server sends them.  The input is the server's side of a session:

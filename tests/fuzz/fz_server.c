@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * fz_server.c: the -bs session (src/server.c, server_cmd.c), as a
  * framework or any local user speaks SMTP to it.  The input is what the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * fz_spool.c: queue and state files (src/spool_env.c), as a runner reads
  * them from a spool that a crash, a full disk or a hostile group member

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * replay.c: the driver make check links a fuzz target with instead of
  * libFuzzer.  "fz_TARGET DIR..." runs every file of each DIR through

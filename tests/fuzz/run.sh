@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC (see LICENSE)
 # tests/fuzz/run.sh DIR SECONDS TARGET...: run each libFuzzer target
 # DIR/fz_TARGET for SECONDS, two at a time (the machine has two cores),
 # starting from its seed corpus tests/fuzz/corpus/TARGET.  New inputs go

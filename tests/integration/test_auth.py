@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """SMTP AUTH: the ini keys and their checks, the Exchange shapes against a
 scripted server (the NTLMv2 AUTHENTICATE checked by recomputing it here),
 and AUTH PLAIN, LOGIN and NTLM (v1 and v2) against a real Postfix with

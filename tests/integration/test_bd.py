@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC (see LICENSE)
 """postern -bd, the local SMTP service: real SMTP clients (Python's
 smtplib, swaks, curl, nodemailer) relaying through it to the private
 Postfix, and against the scripted upstream: max_sessions, a client that

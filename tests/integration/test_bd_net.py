@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC (see LICENSE)
 """The local SMTP service beyond one loopback process: clients that are
 not on loopback (inside a network namespace the test creates, with the
 TEST-NET-1 addresses on its own loopback device), [listen] allow, and

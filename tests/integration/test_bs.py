@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC (see LICENSE)
 """sendmail -bs: SMTP on stdin/stdout, driven as Symfony and Laravel do,
 against the scripted upstream."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """The build's own guard (issue 9): `make` without the build dependencies
 stops at once with one line naming the Debian packages and the command
 (tests/havedeps.sh), and says nothing when they are there."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """Real callers' exact argv and input (doc/design.md, Tests): PHP mail(),
 Debian cron, mutt, git send-email, bsd-mailx, sudo, logwatch.  The DATA is
 compared byte for byte once the generated Date and Message-ID are taken

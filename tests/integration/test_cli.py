@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """The command line's own modes and the log line: --check, --serverinfo,
 --version, --help, newaliases and the flags that only exit 0, the log
 file, -C giving up a set-group-ID privilege, the ini's own permissions,

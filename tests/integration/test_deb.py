@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """The Debian package's own pieces that need no package build (make
 check-deb tests the package itself in a fresh Debian 12 root): one
 version in config.mk, debian/changelog and postern --version; the

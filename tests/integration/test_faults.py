@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """Every fault of the scripted server, and usage/data/config errors: the
 documented exit status (postern(8), EXIT STATUS), one stderr line starting
 "postern: ", and nothing delivered that should not be."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """auth = gssapi: SASL GSSAPI (RFC 4752) with Kerberos, against a real
 MIT KDC (a realm made at start, lib/kdc.py) and the private Postfix with
 Cyrus SASL's GSSAPI plugin (service principal smtp/localhost).  msmtp,

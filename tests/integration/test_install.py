@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """make install into a DESTDIR (issue 9, item 6): links another mailer
 owns are left alone and named in the last lines with the command that
 takes them; FORCE_LINKS=1 takes them and keeps each replaced file as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """The message rules of postern(8), THE MESSAGE, end to end against the
 scripted server: what goes on the wire, byte for byte."""
 

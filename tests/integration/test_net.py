@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """Fewer round trips and a parallel queue run (issue 15): one message in
 one group with CHUNKING (BDAT), DATA kept where BDAT could break the
 all-or-nothing contract, QUIT not awaited, a server that closes after the

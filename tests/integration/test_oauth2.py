@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """auth = xoauth2 with a token endpoint: postern gets its own tokens from a
 real OAuth 2.0 server (oidc-provider over HTTPS on loopback, lib/oauth.py)
 and presents them to an SMTP server that asks the provider whether each

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """auth = xoauth2 at the edges: a scripted token endpoint (its answers,
 their size and time bounds, a slow one that ten runs wait for together),
 libcurl and json-c loaded only when needed, and the set-group-ID install

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """Delivery through a real Postfix (private instance on loopback): Remote
 and Local mode, a small and a 1 MB message.  What lands in the Maildir,
 minus the trace headers Postfix adds, must equal what was sent (Postfix

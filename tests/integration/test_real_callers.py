@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """The real programs, not their argv: PHP's mail(), mutt and git
 send-email each run postern the way they were built to, against the
 scripted server.  (cron, mailx and sudo call /usr/sbin/sendmail by a fixed

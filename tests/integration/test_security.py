@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """The security invariants (postern(8), SECURITY), each provoked the way an
 attacker would: a set-group-ID postern run by an ordinary user, hostile
 addresses and parameters from argv, headers and -bs, a server that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """The spool (postern(8), THE SPOOL): fallback and always modes,
 -q and --queue-run, concurrent runners, per-recipient outcomes, bounces,
 failed/, mailq, --remove, an unwritable or full spool, corrupt files, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """TLS: STARTTLS and SMTPS against a private Postfix with a CA the test
 makes (tests/certs/mkcerts.sh), the refusals that must keep mail from
 leaving in clear text (against Postfix listeners with bad certificates,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * fake_smtpd.h: a scripted SMTP server on 127.0.0.1 for t_smtp and t_smtp_tx.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t.h: the unit-test harness.  Each check prints "ok - name" or
  * "not ok - name: where"; t_done() prints the count line and returns the

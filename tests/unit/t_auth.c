@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_auth.c: base64 and the SASL driver (PLAIN, LOGIN, NTLM, XOAUTH2) in
  * the shapes real servers use, Exchange's "334 NTLM supported" included.

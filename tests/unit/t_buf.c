@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_buf.c: bounded buffers (buf.c) and the error record (err.c).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_cli.c: the sendmail command line as real callers write it.
  */

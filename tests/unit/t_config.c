@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_config.c: the ini reader (defaults, every key, every error with its
  * line number) and the log module it configures.

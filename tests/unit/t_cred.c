@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_cred.c: the [remote] auth keys as the ini reader takes them, the
  * checks that tie them together, and the secret's three sources:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_jwt.c: the private_key_jwt client assertion (jwt.c), checked with
  * OpenSSL's own verifier: the header's thumbprints of the certificate, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_msg.c: messages as real callers write them, read with msg_read and
  * checked byte for byte in wire form.

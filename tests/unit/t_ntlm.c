@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_ntlm.c: MD4 (RFC 1320) and NTLM against the MS-NLMP 4.2 vectors in
  * ref/ntlm-vectors.md, plus a hostile CHALLENGE parser workout.  Inputs are

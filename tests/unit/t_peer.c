@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_peer.c: client addresses, the [listen] allow list and the rule that
  * keeps postern from being an open relay (peer.c).

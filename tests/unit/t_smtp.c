@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_smtp.c: the SMTP session against a scripted server (fake_smtpd.h):
  * greeting, EHLO/HELO, failover, connect errors, timeouts, bad replies,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_smtp_bdat.c: the one-group transaction with CHUNKING (MAIL, RCPT,
  * BDAT n LAST and the data in one write), when it is used and when DATA

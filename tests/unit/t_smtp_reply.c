@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_smtp_reply.c: the strict reply parser and the EHLO capability list.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_smtp_tx.c: SMTP transactions against a scripted server (fake_smtpd.h):
  * recipient refusals in both modes, errors on MAIL, DATA and after the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_spool.c: the spool's files: commit, claim and its lock, state round
  * trip, removal, failed/, the cleaning of tmp/, and strict parsing of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC (see LICENSE) */
 /*
  * t_tls.c: the TLS client against TLS servers forked from this test.
  *

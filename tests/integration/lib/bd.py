@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """Helpers for the tests of postern -bd and -bs on a socket: an ini with a
 [listen] section, a running daemon, a reader of SMTP replies, and a
 network namespace of the test's own (for clients that are not loopback).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """A scripted SMTP server on 127.0.0.1 that records the client's exact bytes
 and misbehaves on demand.
 

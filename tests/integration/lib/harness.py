@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """Helpers shared by the integration tests: the ini, running postern, and
 TAP-ish reporting ("ok - name" / "not ok - name: detail") that tests/run
 counts.

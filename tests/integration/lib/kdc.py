@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """A private MIT Kerberos realm on loopback, for integration tests.
 
 Everything lives under one temporary directory: the KDC's profile

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """A real OAuth 2.0 server for the auth = xoauth2 tests, and an SMTP server
 that checks bearer tokens against it.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC (see LICENSE)
 """A private Postfix instance on loopback, for integration tests.
 
 Everything lives under one temporary directory: its own config_directory
