@@ -17,7 +17,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
 from harness import (check, check_eq, done, require_postern, run, tmpdir,
                      write_ini, merge, default_sections, stderr_line_ok,
-                     quiet_success, postern_path, base_env, ini_text)
+                     quiet_success, postern_path, base_env, ini_text,
+                     sg_rc, sg_stderr)
 from fakesmtp import FakeSMTP
 from oauth import Provider, FakeEndpoint
 import test_oauth2 as base
@@ -218,7 +219,7 @@ def test_setgid_shared_cache():
                  "--reuid=" + user, "--regid=nogroup", "--clear-groups",
                  binary] + ARGS, input=MSG, capture_output=True,
                 env=base_env(), timeout=60)
-            rcs.append((p.returncode, p.stderr))
+            rcs.append((sg_rc(p), sg_stderr(p)))
     finally:
         srv.stop()
     check_eq("setgid: two users' runs delivered", (rcs, delivered(srv)),

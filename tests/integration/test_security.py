@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
 from harness import (check, check_eq, done, require_postern, run, tmpdir,
                      write_ini, merge, default_sections, stderr_line_ok,
-                     ini_for, postern_path, base_env, ini_text)
+                     ini_for, postern_path, base_env, ini_text, sg_rc)
 from fakesmtp import FakeSMTP, SILENT
 
 MSG = b"Subject: sec\n\nbody\n"
@@ -91,17 +91,6 @@ def as_user_with_etc(ini_text_, gid, argv, stdin=b"", groups="100",
     return p
 
 
-def sg_rc(p):
-    """The exit status of a set-group-ID run.  In the sanitizer build
-    (make check-asan) LeakSanitizer cannot inspect a set-group-ID process,
-    which is not dumpable, and ignores ASAN_OPTIONS there: it turns the
-    status into 1 and prints only its own '==PID==' lines.  postern never
-    exits 1 itself, so that is the run's success."""
-    own = [x for x in p.stderr.split(b"\n") if x and not x.startswith(b"==")]
-    if "ASAN_OPTIONS" in os.environ and p.returncode == 1 and not own and \
-            b"LeakSanitizer has encountered a fatal error" in p.stderr:
-        return 0
-    return p.returncode
 
 
 # -- 1: password_command runs with the caller's group ------------------------
